@@ -1,0 +1,1 @@
+//! wamr-rs threaded-code interpreter tier (under construction).

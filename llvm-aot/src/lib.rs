@@ -1,0 +1,106 @@
+//! wamr-rs LLVM tier: translates validated wasm to LLVM IR, optimises it and
+//! emits object code for a target; also the `.aot` container.
+//!
+//! This crate so far holds the target layer's foundation: initialising
+//! LLVM's x86 and RISC-V backends and creating a target machine for a
+//! triple, CPU and feature string. The translation comes with the AOT tier.
+
+use inkwell::OptimizationLevel;
+use inkwell::targets::{
+    CodeModel, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("unknown or unsupported target `{0}`: {1}")]
+    UnknownTarget(String, String),
+    #[error(
+        "LLVM could not create a target machine for `{triple}` (cpu `{cpu}`, features `{features}`)"
+    )]
+    TargetMachine {
+        triple: String,
+        cpu: String,
+        features: String,
+    },
+}
+
+/// LLVM's version, as linked.
+pub fn llvm_version() -> (u32, u32, u32) {
+    inkwell::support::get_llvm_version()
+}
+
+/// Initialises the backends wamr-rs can target (x86 and RISC-V). Idempotent.
+pub fn init_backends() {
+    let config = InitializationConfig::default();
+    Target::initialize_x86(&config);
+    Target::initialize_riscv(&config);
+}
+
+/// Creates a position-independent target machine (compiled code is mapped
+/// wherever the loader puts it, contract 6).
+pub fn target_machine(
+    triple: &str,
+    cpu: &str,
+    features: &str,
+    opt: OptimizationLevel,
+) -> Result<TargetMachine, CompileError> {
+    init_backends();
+    let triple_ref = TargetTriple::create(triple);
+    let target = Target::from_triple(&triple_ref)
+        .map_err(|e| CompileError::UnknownTarget(triple.to_string(), e.to_string()))?;
+    target
+        .create_target_machine(
+            &triple_ref,
+            cpu,
+            features,
+            opt,
+            RelocMode::PIC,
+            CodeModel::Default,
+        )
+        .ok_or_else(|| CompileError::TargetMachine {
+            triple: triple.to_string(),
+            cpu: cpu.to_string(),
+            features: features.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_llvm_19() {
+        assert_eq!(llvm_version().0, 19);
+    }
+
+    #[test]
+    fn creates_x86_64_and_riscv_machines() {
+        let x86 = target_machine(
+            "x86_64-unknown-linux-gnu",
+            "x86-64",
+            "+sse4.1",
+            OptimizationLevel::Aggressive,
+        )
+        .unwrap();
+        assert_eq!(
+            x86.get_triple().as_str().to_str().unwrap(),
+            "x86_64-unknown-linux-gnu"
+        );
+        assert!(
+            target_machine(
+                "riscv64-unknown-linux-gnu",
+                "generic-rv64",
+                "+m,+a",
+                OptimizationLevel::Default
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_target_is_an_error() {
+        let err =
+            target_machine("mips-unknown-linux", "", "", OptimizationLevel::None).unwrap_err();
+        assert!(err.to_string().contains("mips-unknown-linux"), "{err}");
+    }
+}

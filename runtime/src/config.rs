@@ -1,0 +1,117 @@
+//! Engine configuration: which proposals are enabled and the resource limits
+//! every tier honours.
+
+/// WebAssembly features the validator accepts. Defaults: the wasm 2.0 core
+/// plus memory64, table64, extended-const, tail calls and multi-memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    pub mutable_global: bool,
+    pub sign_extension: bool,
+    pub saturating_float_to_int: bool,
+    pub multi_value: bool,
+    pub bulk_memory: bool,
+    pub reference_types: bool,
+    /// memory64 and table64 (one proposal).
+    pub memory64: bool,
+    pub extended_const: bool,
+    pub tail_call: bool,
+    pub multi_memory: bool,
+    /// Fixed-width SIMD. Validated when enabled, but no tier executes it yet.
+    pub simd: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            mutable_global: true,
+            sign_extension: true,
+            saturating_float_to_int: true,
+            multi_value: true,
+            bulk_memory: true,
+            reference_types: true,
+            memory64: true,
+            extended_const: true,
+            tail_call: true,
+            multi_memory: true,
+            simd: false,
+        }
+    }
+}
+
+impl Features {
+    /// Only the WebAssembly 1.0 (MVP) feature set.
+    pub fn mvp() -> Self {
+        Features {
+            mutable_global: true,
+            sign_extension: false,
+            saturating_float_to_int: false,
+            multi_value: false,
+            bulk_memory: false,
+            reference_types: false,
+            memory64: false,
+            extended_const: false,
+            tail_call: false,
+            multi_memory: false,
+            simd: false,
+        }
+    }
+
+    pub(crate) fn to_wasmparser(self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        let mut f = F::FLOATS | F::GC_TYPES;
+        let pairs = [
+            (self.mutable_global, F::MUTABLE_GLOBAL),
+            (self.sign_extension, F::SIGN_EXTENSION),
+            (self.saturating_float_to_int, F::SATURATING_FLOAT_TO_INT),
+            (self.multi_value, F::MULTI_VALUE),
+            (self.bulk_memory, F::BULK_MEMORY),
+            (self.reference_types, F::REFERENCE_TYPES),
+            (self.memory64, F::MEMORY64),
+            (self.extended_const, F::EXTENDED_CONST),
+            (self.tail_call, F::TAIL_CALL),
+            (self.multi_memory, F::MULTI_MEMORY),
+            (self.simd, F::SIMD),
+        ];
+        for (on, flag) in pairs {
+            f.set(flag, on);
+        }
+        f
+    }
+}
+
+/// Runtime configuration shared by every tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub features: Features,
+    /// The embedder's cap on any linear memory, in 64 KiB pages. Applies to
+    /// memory32 and memory64 alike; `None` leaves only the module's and the
+    /// index type's maxima.
+    pub memory_page_limit: Option<u64>,
+    /// Deepest wasm call nesting before a "call stack exhausted" trap.
+    pub max_call_depth: u32,
+    /// Bytes of value stack the interpreter may use per thread of execution.
+    pub max_stack_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            features: Features::default(),
+            memory_page_limit: None,
+            max_call_depth: 10_000,
+            max_stack_bytes: 8 << 20,
+        }
+    }
+}
+
+impl Config {
+    pub fn with_memory_page_limit(mut self, pages: u64) -> Self {
+        self.memory_page_limit = Some(pages);
+        self
+    }
+
+    pub fn with_features(mut self, features: Features) -> Self {
+        self.features = features;
+        self
+    }
+}

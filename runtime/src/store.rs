@@ -1,0 +1,734 @@
+//! The store owns every runtime entity (functions, tables, memories, globals,
+//! instances) and performs instantiation, identically for every tier
+//! (contract 4). Entities are boxed so the pointers in VM contexts stay valid.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicPtr;
+
+use crate::config::Config;
+use crate::const_expr::ConstContext;
+use crate::error::{Error, Result};
+use crate::global::GlobalInstance;
+use crate::memory::MemoryInstance;
+use crate::module::{DataMode, ElementMode, ExternKind, Module};
+use crate::table::TableInstance;
+use crate::trap::{Trap, TrapKind};
+use crate::types::{ExternType, FuncType, ValType};
+use crate::value::{RawRef, Val};
+use crate::vmctx::{BUILTINS, VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable};
+
+macro_rules! id_type {
+    ($(#[$doc:meta] $name:ident),*) => {$(
+        #[$doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+id_type!(
+    /// A function in a store.
+    FuncId,
+    /// A table in a store.
+    TableId,
+    /// A memory in a store.
+    MemoryId,
+    /// A global in a store.
+    GlobalId,
+    /// An instance in a store.
+    InstanceId
+);
+
+/// Something an instance exports or imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Extern {
+    Func(FuncId),
+    Table(TableId),
+    Memory(MemoryId),
+    Global(GlobalId),
+}
+
+/// A host function: reads its arguments, writes its results, may trap.
+pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync;
+
+/// What a host function sees of its caller.
+pub struct Caller<'a> {
+    pub store: &'a mut Store,
+    /// The instance whose code made the call, if any.
+    pub instance: Option<InstanceId>,
+}
+
+impl Caller<'_> {
+    /// The caller instance's export `name`.
+    pub fn export(&self, name: &str) -> Option<Extern> {
+        self.store.export(self.instance?, name)
+    }
+
+    /// The caller instance's exported memory `name`.
+    pub fn memory(&mut self, name: &str) -> Option<&mut MemoryInstance> {
+        match self.export(name)? {
+            Extern::Memory(m) => Some(self.store.memory_mut(m)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs wasm code; implemented by the tiers. The store calls it for the start
+/// function and for every call the embedder makes into wasm.
+pub trait Executor: Send + Sync {
+    /// Calls `func`, a function defined by an instance in `store`. Arguments
+    /// have been type-checked; `results` has the function's result arity.
+    fn call(
+        &self,
+        store: &mut Store,
+        func: FuncId,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Trap>;
+}
+
+#[derive(Clone)]
+pub enum FuncKind {
+    /// Function `index` (module index space) of an instance.
+    Wasm {
+        instance: InstanceId,
+        index: u32,
+    },
+    Host(Arc<HostFn>),
+}
+
+impl std::fmt::Debug for FuncKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FuncKind::Wasm { instance, index } => write!(f, "Wasm({instance:?}, {index})"),
+            FuncKind::Host(_) => f.write_str("Host"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct FuncInstance {
+    ty: Arc<FuncType>,
+    kind: FuncKind,
+    slot: Box<VMFuncRef>,
+}
+
+impl FuncInstance {
+    pub fn ty(&self) -> &Arc<FuncType> {
+        &self.ty
+    }
+    pub fn kind(&self) -> &FuncKind {
+        &self.kind
+    }
+    /// The function's slot; its address is the function's funcref value.
+    pub fn slot(&self) -> &VMFuncRef {
+        &self.slot
+    }
+    pub fn func_ref(&self) -> RawRef {
+        RawRef(&*self.slot as *const VMFuncRef as u64)
+    }
+}
+
+/// The runtime state of an instance.
+#[derive(Debug)]
+pub struct InstanceData {
+    module: Module,
+    funcs: Box<[FuncId]>,
+    tables: Box<[TableId]>,
+    memories: Box<[MemoryId]>,
+    globals: Box<[GlobalId]>,
+    /// Element segments' references; a dropped segment is empty.
+    elements: Vec<Box<[RawRef]>>,
+    data_dropped: Vec<bool>,
+    /// Canonical id of each module type, as in the VM context.
+    type_ids: Box<[u32]>,
+    /// The arrays `vmctx` points into; owned here, read only through `vmctx`.
+    _vm_arrays: VmArrays,
+    vmctx: Box<VMContext>,
+}
+
+#[derive(Debug)]
+struct VmArrays {
+    _memories: Box<[*mut VMMemory]>,
+    _tables: Box<[*mut VMTable]>,
+    _globals: Box<[*mut VMGlobal]>,
+    _funcs: Box<[*const VMFuncRef]>,
+}
+
+impl InstanceData {
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+    pub fn funcs(&self) -> &[FuncId] {
+        &self.funcs
+    }
+    pub fn tables(&self) -> &[TableId] {
+        &self.tables
+    }
+    pub fn memories(&self) -> &[MemoryId] {
+        &self.memories
+    }
+    pub fn globals(&self) -> &[GlobalId] {
+        &self.globals
+    }
+    pub fn type_ids(&self) -> &[u32] {
+        &self.type_ids
+    }
+    /// The references of element segment `index` (empty once dropped).
+    pub fn element_segment(&self, index: u32) -> &[RawRef] {
+        &self.elements[index as usize]
+    }
+    pub fn drop_element_segment(&mut self, index: u32) {
+        self.elements[index as usize] = Box::new([]);
+    }
+    /// The bytes of data segment `index` (empty once dropped).
+    pub fn data_segment(&self, index: u32) -> &[u8] {
+        if self.data_dropped[index as usize] {
+            return &[];
+        }
+        self.module.data_bytes(&self.module.data()[index as usize])
+    }
+    pub fn drop_data_segment(&mut self, index: u32) {
+        self.data_dropped[index as usize] = true;
+    }
+    /// The instance's VM context.
+    pub fn vmctx(&self) -> *const VMContext {
+        &*self.vmctx
+    }
+}
+
+/// Interns function types so that signature checks compare integers.
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+}
+
+impl TypeRegistry {
+    fn intern(&mut self, ty: &FuncType) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(ty.clone()).or_insert(next)
+    }
+}
+
+/// Owner of all runtime state. Not thread-safe: one thread runs a store at a time.
+#[allow(
+    clippy::vec_box,
+    reason = "boxed so VM contexts can point at entities while the vectors grow"
+)]
+pub struct Store {
+    config: Config,
+    types: TypeRegistry,
+    funcs: Vec<FuncInstance>,
+    tables: Vec<Box<TableInstance>>,
+    memories: Vec<Box<MemoryInstance>>,
+    globals: Vec<Box<GlobalInstance>>,
+    instances: Vec<InstanceData>,
+    executor: Option<Arc<dyn Executor>>,
+    /// Current nesting of wasm calls, shared by every tier and across host re-entry.
+    pub call_depth: u32,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("funcs", &self.funcs.len())
+            .field("instances", &self.instances.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn new(config: Config) -> Self {
+        Store {
+            config,
+            types: TypeRegistry::default(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            executor: None,
+            call_depth: 0,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Sets the tier that runs wasm code in this store.
+    pub fn set_executor(&mut self, executor: Arc<dyn Executor>) {
+        self.executor = Some(executor);
+    }
+
+    pub fn func(&self, id: FuncId) -> &FuncInstance {
+        &self.funcs[id.index()]
+    }
+    pub fn table(&self, id: TableId) -> &TableInstance {
+        &self.tables[id.index()]
+    }
+    pub fn table_mut(&mut self, id: TableId) -> &mut TableInstance {
+        &mut self.tables[id.index()]
+    }
+    pub fn memory(&self, id: MemoryId) -> &MemoryInstance {
+        &self.memories[id.index()]
+    }
+    pub fn memory_mut(&mut self, id: MemoryId) -> &mut MemoryInstance {
+        &mut self.memories[id.index()]
+    }
+    pub fn global(&self, id: GlobalId) -> &GlobalInstance {
+        &self.globals[id.index()]
+    }
+    pub fn global_mut(&mut self, id: GlobalId) -> &mut GlobalInstance {
+        &mut self.globals[id.index()]
+    }
+    pub fn instance(&self, id: InstanceId) -> &InstanceData {
+        &self.instances[id.index()]
+    }
+    pub fn instance_mut(&mut self, id: InstanceId) -> &mut InstanceData {
+        &mut self.instances[id.index()]
+    }
+
+    /// The function whose slot is at `r` (a non-null funcref of this store).
+    pub fn func_of_ref(&self, r: RawRef) -> Option<FuncId> {
+        if r.is_null() {
+            return None;
+        }
+        // SAFETY: funcrefs in this store are addresses of live, boxed slots
+        // owned by `self.funcs`, which are never freed while the store lives.
+        let slot = unsafe { &*(r.0 as *const VMFuncRef) };
+        Some(FuncId(slot.func_id))
+    }
+
+    /// Canonical id of a function type (equal types, equal ids).
+    pub fn type_id(&mut self, ty: &FuncType) -> u32 {
+        self.types.intern(ty)
+    }
+
+    pub fn add_host_func(&mut self, ty: FuncType, f: Arc<HostFn>) -> FuncId {
+        self.push_func(Arc::new(ty), FuncKind::Host(f), std::ptr::null_mut())
+    }
+
+    fn push_func(&mut self, ty: Arc<FuncType>, kind: FuncKind, vmctx: *mut VMContext) -> FuncId {
+        let id = FuncId(self.funcs.len() as u32);
+        let type_id = self.types.intern(&ty);
+        let slot = Box::new(VMFuncRef {
+            code: AtomicPtr::new(std::ptr::null_mut()),
+            type_id,
+            func_id: id.0,
+            vmctx,
+        });
+        self.funcs.push(FuncInstance { ty, kind, slot });
+        id
+    }
+
+    /// Creates a standalone memory (e.g. for the host to export).
+    pub fn add_memory(&mut self, ty: crate::MemoryType) -> Result<MemoryId> {
+        let mem = MemoryInstance::new(ty, self.config.memory_page_limit)?;
+        self.memories.push(Box::new(mem));
+        Ok(MemoryId(self.memories.len() as u32 - 1))
+    }
+
+    pub fn add_table(&mut self, ty: crate::TableType, init: RawRef) -> Result<TableId> {
+        self.tables.push(Box::new(TableInstance::new(ty, init)?));
+        Ok(TableId(self.tables.len() as u32 - 1))
+    }
+
+    pub fn add_global(&mut self, ty: crate::GlobalType, value: Val) -> Result<GlobalId> {
+        if !value.has_type(ty.content) {
+            return Err(Error::Other(format!(
+                "global initial value does not have type {}",
+                ty.content
+            )));
+        }
+        self.globals.push(Box::new(GlobalInstance::new(ty, value)));
+        Ok(GlobalId(self.globals.len() as u32 - 1))
+    }
+
+    /// The type of an entity as import matching sees it (current sizes).
+    pub fn extern_type(&self, ext: Extern) -> ExternType {
+        match ext {
+            Extern::Func(f) => ExternType::Func((*self.func(f).ty).clone()),
+            Extern::Table(t) => ExternType::Table(self.table(t).current_type()),
+            Extern::Memory(m) => {
+                let mem = self.memory(m);
+                let mut ty = mem.ty();
+                ty.limits.min = mem.pages();
+                ExternType::Memory(ty)
+            }
+            Extern::Global(g) => ExternType::Global(self.global(g).ty()),
+        }
+    }
+
+    /// Export `name` of `instance`.
+    pub fn export(&self, instance: InstanceId, name: &str) -> Option<Extern> {
+        let inst = self.instance(instance);
+        let export = inst.module.export(name)?;
+        let i = export.index as usize;
+        Some(match export.kind {
+            ExternKind::Func => Extern::Func(inst.funcs[i]),
+            ExternKind::Table => Extern::Table(inst.tables[i]),
+            ExternKind::Memory => Extern::Memory(inst.memories[i]),
+            ExternKind::Global => Extern::Global(inst.globals[i]),
+        })
+    }
+
+    /// Calls `func` with type-checked arguments and returns its results.
+    pub fn call(&mut self, func: FuncId, args: &[Val]) -> Result<Vec<Val>> {
+        let ty = self.func(func).ty.clone();
+        if args.len() != ty.params().len()
+            || !args.iter().zip(ty.params()).all(|(a, &t)| a.has_type(t))
+        {
+            return Err(Error::Other(format!(
+                "wrong arguments for a function of type {ty}: {args:?}"
+            )));
+        }
+        let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+        self.call_unchecked(func, args, &mut results)?;
+        Ok(results)
+    }
+
+    /// Calls `func`; arguments and result slots must match its type.
+    pub fn call_unchecked(
+        &mut self,
+        func: FuncId,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Trap> {
+        match &self.funcs[func.index()].kind {
+            FuncKind::Host(f) => {
+                let f = f.clone();
+                f(
+                    &mut Caller {
+                        store: self,
+                        instance: None,
+                    },
+                    args,
+                    results,
+                )
+            }
+            FuncKind::Wasm { .. } => {
+                let Some(executor) = self.executor.clone() else {
+                    return Err(Trap::host("no execution tier is configured for this store"));
+                };
+                executor.call(self, func, args, results)
+            }
+        }
+    }
+
+    /// Instantiates `module` with `imports` given in the module's import order.
+    ///
+    /// Follows the spec's order: match imports, create functions, tables,
+    /// memories and globals, then initialise active element and data segments
+    /// in order, then run the start function. A failure after the instance
+    /// was created leaves the effects made so far (as the spec says) and
+    /// keeps the instance's functions alive, since tables may refer to them.
+    pub fn instantiate(&mut self, module: &Module, imports: &[Extern]) -> Result<InstanceId> {
+        if imports.len() != module.imports().len() {
+            return Err(Error::Link(format!(
+                "module needs {} imports, {} were provided",
+                module.imports().len(),
+                imports.len()
+            )));
+        }
+        for (import, &ext) in module.imports().iter().zip(imports) {
+            let found = self.extern_type(ext);
+            if !import_matches(&import.ty, &found, self, ext) {
+                return Err(Error::Link(format!(
+                    "incompatible import type for {}.{}: expected {}, found {}",
+                    import.module, import.name, import.ty, found
+                )));
+            }
+        }
+        // Allocate memories and tables first: the only steps that can fail
+        // for lack of resources, before anything observable happens.
+        let mut memories = Vec::with_capacity(module.memories().len());
+        let mut tables = Vec::with_capacity(module.tables().len());
+        for &ext in imports {
+            match ext {
+                Extern::Memory(m) => memories.push(m),
+                Extern::Table(t) => tables.push(t),
+                _ => {}
+            }
+        }
+        let first_memory = self.memories.len();
+        for ty in &module.memories()[module.num_imported_memories() as usize..] {
+            match MemoryInstance::new(*ty, self.config.memory_page_limit) {
+                Ok(mem) => {
+                    memories.push(MemoryId(self.memories.len() as u32));
+                    self.memories.push(Box::new(mem));
+                }
+                Err(e) => {
+                    self.memories.truncate(first_memory);
+                    return Err(e);
+                }
+            }
+        }
+        for ty in &module.tables()[module.num_imported_tables() as usize..] {
+            tables.push(self.add_table(*ty, RawRef::NULL)?);
+        }
+
+        let id = InstanceId(self.instances.len() as u32);
+        let mut vmctx = Box::new(VMContext {
+            memories: std::ptr::null(),
+            tables: std::ptr::null(),
+            globals: std::ptr::null(),
+            funcs: std::ptr::null(),
+            type_ids: std::ptr::null(),
+            builtins: &BUILTINS,
+            stack_limit: 0,
+        });
+        let vmctx_ptr: *mut VMContext = &mut *vmctx;
+
+        let mut funcs = Vec::with_capacity(module.num_funcs() as usize);
+        for &ext in imports {
+            if let Extern::Func(f) = ext {
+                funcs.push(f);
+            }
+        }
+        for index in module.num_imported_funcs()..module.num_funcs() {
+            let ty = module.func_type(index).clone();
+            funcs.push(self.push_func(
+                ty,
+                FuncKind::Wasm {
+                    instance: id,
+                    index,
+                },
+                vmctx_ptr,
+            ));
+        }
+
+        // Globals: imports first, then defined ones in order (an initialiser
+        // may read any earlier global and take any function's reference).
+        let mut globals: Vec<GlobalId> = imports
+            .iter()
+            .filter_map(|e| match e {
+                Extern::Global(g) => Some(*g),
+                _ => None,
+            })
+            .collect();
+        for (ty, init) in module.globals()[module.num_imported_globals() as usize..]
+            .iter()
+            .zip(module.global_inits())
+        {
+            let value = init.eval(&InitContext {
+                store: self,
+                globals: &globals,
+                funcs: &funcs,
+            })?;
+            globals.push(self.add_global(*ty, value)?);
+        }
+
+        let mut elements = Vec::with_capacity(module.elements().len());
+        for seg in module.elements() {
+            let ctx = InitContext {
+                store: self,
+                globals: &globals,
+                funcs: &funcs,
+            };
+            let refs = seg
+                .items
+                .iter()
+                .map(|item| match item.eval(&ctx)? {
+                    Val::Ref(r) => Ok(r),
+                    other => Err(Error::Other(format!(
+                        "element item is not a reference: {other:?}"
+                    ))),
+                })
+                .collect::<Result<Box<[RawRef]>>>()?;
+            elements.push(refs);
+        }
+
+        let type_ids: Box<[u32]> = module
+            .types()
+            .iter()
+            .map(|t| self.types.intern(t))
+            .collect();
+        let vm_memories: Box<[*mut VMMemory]> = memories
+            .iter()
+            .map(|&m| self.memories[m.index()].vm())
+            .collect();
+        let vm_tables: Box<[*mut VMTable]> = tables
+            .iter()
+            .map(|&t| self.tables[t.index()].vm())
+            .collect();
+        let vm_globals: Box<[*mut VMGlobal]> = globals
+            .iter()
+            .map(|&g| self.globals[g.index()].vm())
+            .collect();
+        let vm_funcs: Box<[*const VMFuncRef]> = funcs
+            .iter()
+            .map(|&f| &*self.funcs[f.index()].slot as *const VMFuncRef)
+            .collect();
+        vmctx.memories = vm_memories.as_ptr();
+        vmctx.tables = vm_tables.as_ptr();
+        vmctx.globals = vm_globals.as_ptr();
+        vmctx.funcs = vm_funcs.as_ptr();
+        vmctx.type_ids = type_ids.as_ptr();
+
+        self.instances.push(InstanceData {
+            module: module.clone(),
+            funcs: funcs.into(),
+            tables: tables.into(),
+            memories: memories.into(),
+            globals: globals.into(),
+            elements,
+            data_dropped: vec![false; module.data().len()],
+            type_ids,
+            _vm_arrays: VmArrays {
+                _memories: vm_memories,
+                _tables: vm_tables,
+                _globals: vm_globals,
+                _funcs: vm_funcs,
+            },
+            vmctx,
+        });
+
+        self.initialize_segments(id)?;
+        if let Some(start) = module.start() {
+            let func = self.instance(id).funcs[start as usize];
+            self.call_unchecked(func, &[], &mut [])?;
+        }
+        Ok(id)
+    }
+
+    /// Runs active element then data segments in order, then drops the
+    /// active and declared ones, as `table.init`/`memory.init` + drop would.
+    fn initialize_segments(&mut self, id: InstanceId) -> Result<()> {
+        let module = self.instance(id).module.clone();
+        for (index, seg) in module.elements().iter().enumerate() {
+            match &seg.mode {
+                ElementMode::Active { table, offset } => {
+                    let offset = self.eval_offset(id, offset)?;
+                    let table = self.instance(id).tables[*table as usize];
+                    let n = self.instance(id).elements[index].len() as u64;
+                    self.table_init(id, table, index as u32, offset, 0, n)?;
+                    self.instance_mut(id).drop_element_segment(index as u32);
+                }
+                ElementMode::Declared => self.instance_mut(id).drop_element_segment(index as u32),
+                ElementMode::Passive => {}
+            }
+        }
+        for (index, seg) in module.data().iter().enumerate() {
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                let offset = self.eval_offset(id, offset)?;
+                let memory = self.instance(id).memories[*memory as usize];
+                let n = self.instance(id).data_segment(index as u32).len() as u64;
+                self.memory_init(id, memory, index as u32, offset, 0, n)?;
+                self.instance_mut(id).drop_data_segment(index as u32);
+            }
+        }
+        Ok(())
+    }
+
+    fn eval_offset(&self, id: InstanceId, expr: &crate::ConstExpr) -> Result<u64> {
+        let inst = self.instance(id);
+        let v = expr.eval(&InitContext {
+            store: self,
+            globals: &inst.globals,
+            funcs: &inst.funcs,
+        })?;
+        Ok(match v {
+            Val::I32(v) => v as u32 as u64,
+            Val::I64(v) => v as u64,
+            other => {
+                return Err(Error::Other(format!(
+                    "segment offset is not an integer: {other:?}"
+                )));
+            }
+        })
+    }
+
+    /// `table.init`: copies `len` references of element segment `segment`
+    /// (from `src`) into `table` at `dst`, bounds-checked as a whole first.
+    pub fn table_init(
+        &mut self,
+        instance: InstanceId,
+        table: TableId,
+        segment: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
+    ) -> Result<(), Trap> {
+        let refs = &self.instances[instance.index()].elements[segment as usize];
+        let table = &mut self.tables[table.index()];
+        let src_range = checked_range(src, len, refs.len() as u64);
+        let dst_range = checked_range(dst, len, table.size());
+        let (Some(s), Some(d)) = (src_range, dst_range) else {
+            return Err(TrapKind::TableOutOfBounds.into());
+        };
+        for (slot, r) in table.elements_mut()[d].iter_mut().zip(&refs[s]) {
+            *slot = r.0;
+        }
+        Ok(())
+    }
+
+    /// `memory.init`: copies `len` bytes of data segment `segment` (from
+    /// `src`) into `memory` at `dst`, bounds-checked as a whole first.
+    pub fn memory_init(
+        &mut self,
+        instance: InstanceId,
+        memory: MemoryId,
+        segment: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
+    ) -> Result<(), Trap> {
+        let bytes = self.instances[instance.index()].data_segment(segment);
+        let mem = &mut self.memories[memory.index()];
+        let src_range = checked_range(src, len, bytes.len() as u64);
+        let dst_range = checked_range(dst, len, mem.len());
+        let (Some(s), Some(d)) = (src_range, dst_range) else {
+            return Err(TrapKind::MemoryOutOfBounds.into());
+        };
+        mem.data_mut()[d].copy_from_slice(&bytes[s]);
+        Ok(())
+    }
+}
+
+/// `[start, start + len)` if it lies within `0..size`.
+fn checked_range(start: u64, len: u64, size: u64) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    (end <= size).then_some(start as usize..end as usize)
+}
+
+fn import_matches(expected: &ExternType, found: &ExternType, store: &Store, ext: Extern) -> bool {
+    match (expected, found) {
+        (ExternType::Func(a), ExternType::Func(b)) => a == b,
+        (ExternType::Global(a), ExternType::Global(b)) => a == b,
+        (ExternType::Table(a), ExternType::Table(b)) => {
+            a.element == b.element && a.index == b.index && b.limits.matches(&a.limits)
+        }
+        (ExternType::Memory(a), ExternType::Memory(b)) => {
+            let _ = (store, ext);
+            a.index == b.index && a.shared == b.shared && b.limits.matches(&a.limits)
+        }
+        _ => false,
+    }
+}
+
+struct InitContext<'a> {
+    store: &'a Store,
+    globals: &'a [GlobalId],
+    funcs: &'a [FuncId],
+}
+
+impl ConstContext for InitContext<'_> {
+    fn global(&self, index: u32) -> Val {
+        self.store.global(self.globals[index as usize]).get()
+    }
+
+    fn func_ref(&self, index: u32) -> RawRef {
+        self.store.func(self.funcs[index as usize]).func_ref()
+    }
+}
+
+impl ValType {
+    /// The null reference of a reference type, or zero.
+    pub fn zero(self) -> Val {
+        Val::default_for(self)
+    }
+}

@@ -1,0 +1,67 @@
+//! `wamr-spec`: runs the official spec testsuite against a wamr-rs tier.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use wamr_rs::Tier;
+use wamr_spec::{SUITE_NAMES, Summary, default_shared_dir, load_suite, run_suite};
+
+#[derive(Parser)]
+#[command(about = "Run the WebAssembly spec testsuite against a wamr-rs tier")]
+struct Args {
+    /// Tier to run: interp, aot or auto.
+    #[arg(long, default_value = "interp")]
+    tier: Tier,
+    /// Run only this suite (repeatable); default: all.
+    #[arg(long = "suite", value_parser = clap::builder::PossibleValuesParser::new(SUITE_NAMES))]
+    suites: Vec<String>,
+    /// Run only files whose `suite/file.wast` label contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// The shared/ folder (holds spec/memory64).
+    #[arg(long)]
+    shared: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let shared = args.shared.unwrap_or_else(default_shared_dir);
+    let names: Vec<&str> = if args.suites.is_empty() {
+        SUITE_NAMES.to_vec()
+    } else {
+        args.suites.iter().map(String::as_str).collect()
+    };
+    let mut total = Summary::default();
+    for name in names {
+        let suite = match load_suite(name, &shared) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match run_suite(&suite, args.tier, args.filter.as_deref()) {
+            Ok(summary) => {
+                for line in &summary.failures {
+                    println!("{line}");
+                }
+                eprintln!("{name}: {summary}");
+                for (why, n) in &summary.skip_reasons {
+                    eprintln!("  skipped {n}: {why}");
+                }
+                total.add(summary);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!("{total}");
+    if total.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -129,6 +129,7 @@ impl Runtime {
 
 fn executor_for(tier: Tier) -> Option<Arc<dyn Executor>> {
     match tier {
-        Tier::Interp | Tier::Aot | Tier::Auto => None,
+        Tier::Interp => Some(Arc::new(wamr_interp::Interpreter)),
+        Tier::Aot | Tier::Auto => None,
     }
 }

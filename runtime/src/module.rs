@@ -2,9 +2,10 @@
 //! validator in wamr-rs, contract 1), producing the read-only description
 //! every tier and the instantiation code work from.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmparser::{
     ElementItems, ElementKind, FuncValidatorAllocations, KnownCustom, Name, Parser, Payload,
@@ -124,6 +125,9 @@ struct ModuleInner {
     data: Vec<DataSegment>,
     bodies: Vec<FuncBody>,
     names: Names,
+    /// Per-tier data derived from this module (e.g. translated code), one
+    /// entry per type; see [`Module::extension`].
+    extensions: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Module {
@@ -220,6 +224,23 @@ impl Module {
             None => format!("#{func}"),
         }
     }
+    /// The module's shared value of type `T`, created by `init` on first use.
+    /// Tiers keep what they derive from a module here (one value per type),
+    /// so every instance of the module shares it.
+    pub fn extension<T: Any + Send + Sync>(&self, init: impl FnOnce(&Module) -> T) -> Arc<T> {
+        let mut exts = self
+            .inner
+            .extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = exts.iter().find_map(|e| e.clone().downcast::<T>().ok()) {
+            return found;
+        }
+        let value = Arc::new(init(self));
+        exts.push(value.clone());
+        value
+    }
+
     /// Whether two handles refer to the same decoded module.
     pub fn same(&self, other: &Module) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)

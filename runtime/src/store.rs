@@ -398,13 +398,25 @@ impl Store {
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap> {
+        self.call_from(None, func, args, results)
+    }
+
+    /// Like [`Store::call_unchecked`], on behalf of code in `caller` (which
+    /// host functions see as [`Caller::instance`]).
+    pub fn call_from(
+        &mut self,
+        caller: Option<InstanceId>,
+        func: FuncId,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Trap> {
         match &self.funcs[func.index()].kind {
             FuncKind::Host(f) => {
                 let f = f.clone();
                 f(
                     &mut Caller {
                         store: self,
-                        instance: None,
+                        instance: caller,
                     },
                     args,
                     results,

@@ -1,0 +1,419 @@
+//! Structured control flow: blocks, loops, ifs and branches become jumps
+//! with static targets; values a branch carries are copied into the slots
+//! the target expects.
+
+use crate::code::{Instr, Pc, Slot};
+
+use super::Translator;
+use super::stack::{Operand, const_instr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+#[derive(Debug)]
+pub struct Control {
+    pub kind: ControlKind,
+    /// Stack height below the block's parameters.
+    pub height: usize,
+    pub params: u32,
+    pub results: u32,
+    /// Whether code at the current point of this block can run.
+    pub reachable: bool,
+    /// Whether the block was entered on a reachable path.
+    pub entered: bool,
+    /// A loop's start.
+    pub loop_pc: Pc,
+    /// Jumps to this block's end, patched when it is reached.
+    pub fixups: Vec<usize>,
+    /// An `if`'s jump to its `else` (or end).
+    pub else_fixup: Option<usize>,
+}
+
+impl Control {
+    pub fn new(
+        kind: ControlKind,
+        height: usize,
+        params: u32,
+        results: u32,
+        reachable: bool,
+    ) -> Self {
+        Control {
+            kind,
+            height,
+            params,
+            results,
+            reachable,
+            entered: reachable,
+            loop_pc: 0,
+            fixups: Vec::new(),
+            else_fixup: None,
+        }
+    }
+
+    /// Values a branch to this label carries.
+    pub fn branch_arity(&self) -> u32 {
+        match self.kind {
+            ControlKind::Loop => self.params,
+            _ => self.results,
+        }
+    }
+}
+
+/// Points a jump instruction at `target`.
+pub fn patch(instr: &mut Instr, target: Pc) {
+    use Instr::*;
+    match instr {
+        Br { target: t }
+        | BrIfNez { target: t, .. }
+        | BrIfEqz { target: t, .. }
+        | BrTableTarget { target: t, .. }
+        | BrIfI32Eq { target: t, .. }
+        | BrIfI32Ne { target: t, .. }
+        | BrIfI32LtS { target: t, .. }
+        | BrIfI32LtU { target: t, .. }
+        | BrIfI32GtS { target: t, .. }
+        | BrIfI32GtU { target: t, .. }
+        | BrIfI32LeS { target: t, .. }
+        | BrIfI32LeU { target: t, .. }
+        | BrIfI32GeS { target: t, .. }
+        | BrIfI32GeU { target: t, .. } => *t = target,
+        other => unreachable!("not a jump: {other:?}"),
+    }
+}
+
+/// The fused branch for "branch if `cmp` holds", or for its negation.
+fn fused_branch(cmp: &Instr, negate: bool) -> Option<Instr> {
+    use Instr::*;
+    let (a, b, kind) = match *cmp {
+        I32Eq { a, b, .. } => (a, b, if negate { 1 } else { 0 }),
+        I32Ne { a, b, .. } => (a, b, if negate { 0 } else { 1 }),
+        I32LtS { a, b, .. } => (a, b, if negate { 8 } else { 2 }),
+        I32LtU { a, b, .. } => (a, b, if negate { 9 } else { 3 }),
+        I32GtS { a, b, .. } => (a, b, if negate { 6 } else { 4 }),
+        I32GtU { a, b, .. } => (a, b, if negate { 7 } else { 5 }),
+        I32LeS { a, b, .. } => (a, b, if negate { 4 } else { 6 }),
+        I32LeU { a, b, .. } => (a, b, if negate { 5 } else { 7 }),
+        I32GeS { a, b, .. } => (a, b, if negate { 2 } else { 8 }),
+        I32GeU { a, b, .. } => (a, b, if negate { 3 } else { 9 }),
+        I32Eqz { a, .. } => {
+            return Some(if negate {
+                BrIfNez { cond: a, target: 0 }
+            } else {
+                BrIfEqz { cond: a, target: 0 }
+            });
+        }
+        _ => return None,
+    };
+    let target = 0;
+    Some(match kind {
+        0 => BrIfI32Eq { a, b, target },
+        1 => BrIfI32Ne { a, b, target },
+        2 => BrIfI32LtS { a, b, target },
+        3 => BrIfI32LtU { a, b, target },
+        4 => BrIfI32GtS { a, b, target },
+        5 => BrIfI32GtU { a, b, target },
+        6 => BrIfI32LeS { a, b, target },
+        7 => BrIfI32LeU { a, b, target },
+        8 => BrIfI32GeS { a, b, target },
+        _ => BrIfI32GeU { a, b, target },
+    })
+}
+
+impl Translator<'_> {
+    /// Binds a label at the current pc: nothing may be fused across it.
+    fn bind_label(&mut self) {
+        self.last_result = None;
+    }
+
+    pub(super) fn block(&mut self, kind: ControlKind, params: u32, results: u32) {
+        let reachable = self.reachable();
+        if !reachable {
+            // Dead code: track nesting only.
+            let height = self.stack.height();
+            self.control
+                .push(Control::new(kind, height, params, results, false));
+            return;
+        }
+        self.materialize_all();
+        let height = self.stack.height() - params as usize;
+        let mut c = Control::new(kind, height, params, results, reachable);
+        if kind == ControlKind::Loop {
+            c.loop_pc = self.pc();
+            self.bind_label();
+        }
+        self.control.push(c);
+    }
+
+    pub(super) fn if_(&mut self, params: u32, results: u32) {
+        if !self.reachable() {
+            self.block(ControlKind::If, params, results);
+            return;
+        }
+        // Jump to the else arm when the condition is false. Both arms start
+        // from the same stack, so materialise it before the jump.
+        let jump = self.branch_on_top(true, true);
+        self.block(ControlKind::If, params, results);
+        self.control.last_mut().unwrap().else_fixup = Some(jump);
+    }
+
+    /// Pops the condition and emits a conditional jump (target patched
+    /// later): taken when the condition is non-zero, or zero if `negate`.
+    /// Fuses a preceding comparison into the jump. With `materialize`, the
+    /// deferred stack entries are given their slots before the jump.
+    fn branch_on_top(&mut self, negate: bool, materialize: bool) -> usize {
+        if let Some(at) = self.result_on_top()
+            && let Some(fused) = fused_branch(&self.code[at], negate)
+        {
+            self.stack.pop();
+            // The comparison read its operands and wrote only the
+            // condition slot, which is now dead: replace it.
+            self.code[at] = fused;
+            self.last_result = None;
+            if materialize {
+                self.materialize_all();
+            }
+            if self.code.len() - 1 == at {
+                return at;
+            }
+            // Materialisation emitted copies after the fused jump: they
+            // must run on both paths, so move the jump after them.
+            let jump = self.code.remove(at);
+            self.code.push(jump);
+            return self.code.len() - 1;
+        }
+        let cond = self.pop_slot();
+        if materialize {
+            self.materialize_all();
+        }
+        self.emit(if negate {
+            Instr::BrIfEqz { cond, target: 0 }
+        } else {
+            Instr::BrIfNez { cond, target: 0 }
+        })
+    }
+
+    pub(super) fn else_(&mut self) {
+        let c = self.control.last().unwrap();
+        if c.reachable {
+            let results = c.results as usize;
+            self.materialize_top(results);
+            let jump = self.emit(Instr::Br { target: 0 });
+            self.control.last_mut().unwrap().fixups.push(jump);
+        }
+        let c = self.control.last_mut().unwrap();
+        c.kind = ControlKind::Else;
+        c.reachable = c.entered;
+        let (height, params) = (c.height, c.params);
+        if let Some(jump) = c.else_fixup.take() {
+            let pc = self.pc();
+            patch(&mut self.code[jump], pc);
+        }
+        self.bind_label();
+        self.stack.truncate(height);
+        for _ in 0..params {
+            self.stack.push(Operand::Stack);
+        }
+    }
+
+    /// `end`: returns true at the end of the function body.
+    pub(super) fn end(&mut self) -> bool {
+        let c = self.control.last().unwrap();
+        if c.kind == ControlKind::Func {
+            if c.reachable {
+                self.return_();
+            }
+            self.control.pop();
+            return true;
+        }
+        if c.reachable {
+            let results = c.results as usize;
+            self.materialize_top(results);
+        }
+        let c = self.control.pop().unwrap();
+        let pc = self.pc();
+        let mut reachable = c.reachable || !c.fixups.is_empty();
+        for jump in &c.fixups {
+            patch(&mut self.code[*jump], pc);
+        }
+        if let Some(jump) = c.else_fixup {
+            // An `if` without `else`: a false condition falls to the end.
+            patch(&mut self.code[jump], pc);
+            reachable = true;
+        }
+        self.bind_label();
+        self.stack.truncate(c.height);
+        for _ in 0..c.results {
+            self.stack.push(Operand::Stack);
+        }
+        if let Some(parent) = self.control.last_mut() {
+            parent.reachable = reachable;
+        }
+        false
+    }
+
+    /// Copies the top `count` values to the slots from `dst` (branch
+    /// values), straight from where deferred values live.
+    fn copy_branch_values(&mut self, dst: Slot, count: usize) {
+        let top = self.stack.height() - count;
+        for i in 0..count {
+            let to = dst + i as Slot;
+            let from = self.stack.slot_of(top + i);
+            match self.stack.get(top + i) {
+                Operand::Stack if from == to => {}
+                Operand::Stack => {
+                    self.emit(Instr::Copy { dst: to, src: from });
+                }
+                Operand::Local(l) => {
+                    self.emit(Instr::Copy { dst: to, src: l });
+                }
+                Operand::Const(bits) => {
+                    self.emit(const_instr(to, bits));
+                }
+            }
+        }
+    }
+
+    /// Whether a branch to `depth` needs value copies.
+    fn branch_needs_copies(&self, depth: u32) -> bool {
+        let c = &self.control[self.control.len() - 1 - depth as usize];
+        let n = c.branch_arity() as usize;
+        if n == 0 {
+            return false;
+        }
+        let top = self.stack.height() - n;
+        top != c.height || (top..self.stack.height()).any(|i| self.stack.get(i) != Operand::Stack)
+    }
+
+    /// Jumps to label `depth` (the value copies are emitted first).
+    pub(super) fn br(&mut self, depth: u32) {
+        let index = self.control.len() - 1 - depth as usize;
+        if self.control[index].kind == ControlKind::Func {
+            self.return_();
+            return;
+        }
+        let c = &self.control[index];
+        let (n, dst) = (c.branch_arity() as usize, self.stack.slot_of(c.height));
+        self.copy_branch_values(dst, n);
+        self.jump_to(index);
+        self.set_unreachable();
+    }
+
+    /// Emits `br` to control `index` (target now for loops, patched later otherwise).
+    fn jump_to(&mut self, index: usize) {
+        let jump = self.emit(Instr::Br { target: 0 });
+        self.target(index, jump);
+    }
+
+    fn target(&mut self, index: usize, jump: usize) {
+        let c = &mut self.control[index];
+        if c.kind == ControlKind::Loop {
+            let pc = c.loop_pc;
+            patch(&mut self.code[jump], pc);
+        } else {
+            c.fixups.push(jump);
+        }
+    }
+
+    pub(super) fn br_if(&mut self, depth: u32) {
+        let index = self.control.len() - 1 - depth as usize;
+        let is_return = self.control[index].kind == ControlKind::Func;
+        if !is_return && !self.branch_needs_copies(depth) {
+            let jump = self.branch_on_top(false, false);
+            self.target(index, jump);
+            return;
+        }
+        // Taken path: copy values, then jump (or return). Skip it otherwise.
+        // Nothing here may change the translator's stack: the fall-through
+        // path does not run these copies.
+        let skip = self.branch_on_top(true, false);
+        let saved = self.stack.height();
+        if is_return {
+            let n = self.control[0].results as usize;
+            let src = self.stack.slot_of(self.stack.height() - n);
+            self.copy_branch_values(src, n);
+            self.emit(Instr::Return {
+                src,
+                count: n as u32,
+            });
+        } else {
+            let c = &self.control[index];
+            let (n, dst) = (c.branch_arity() as usize, self.stack.slot_of(c.height));
+            self.copy_branch_values(dst, n);
+            self.jump_to(index);
+        }
+        debug_assert_eq!(saved, self.stack.height());
+        let pc = self.pc();
+        patch(&mut self.code[skip], pc);
+        self.bind_label();
+    }
+
+    pub(super) fn br_table(
+        &mut self,
+        targets: &wasmparser::BrTable<'_>,
+    ) -> Result<(), wamr_runtime::Error> {
+        let index = self.pop_slot();
+        let depths: Vec<u32> = targets
+            .targets()
+            .chain(std::iter::once(Ok(targets.default())))
+            .collect::<Result<_, _>>()
+            .map_err(super::malformed)?;
+        let arity = self.control[self.control.len() - 1 - depths[0] as usize].branch_arity();
+        let src = self.materialize_top(arity as usize);
+        self.emit(Instr::BrTable {
+            index,
+            len: depths.len() as u32 - 1,
+            count: arity,
+        });
+        let mut returns = Vec::new();
+        for &depth in &depths {
+            let ci = self.control.len() - 1 - depth as usize;
+            let c = &self.control[ci];
+            if c.kind == ControlKind::Func {
+                let at = self.emit(Instr::BrTableTarget {
+                    target: 0,
+                    dst: src,
+                    src,
+                });
+                returns.push(at);
+                continue;
+            }
+            let dst = self.stack.slot_of(c.height);
+            let at = self.emit(Instr::BrTableTarget {
+                target: 0,
+                dst,
+                src,
+            });
+            self.target(ci, at);
+        }
+        if !returns.is_empty() {
+            let pc = self.pc();
+            for at in returns {
+                patch(&mut self.code[at], pc);
+            }
+            self.return_values();
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
+    /// Emits the return of the function's results from the top of the stack.
+    fn return_values(&mut self) {
+        let n = self.control[0].results as usize;
+        let src = self.materialize_top(n);
+        self.emit(Instr::Return {
+            src,
+            count: n as u32,
+        });
+    }
+
+    pub(super) fn return_(&mut self) {
+        self.return_values();
+        self.set_unreachable();
+    }
+}

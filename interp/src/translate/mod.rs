@@ -1,0 +1,368 @@
+//! Translates one validated function body into [`CompiledFunc`] code in a
+//! single linear pass over its operators.
+
+mod control;
+mod ops;
+mod stack;
+
+use wamr_runtime::{Error, Module};
+use wasmparser::{BinaryReader, FunctionBody};
+
+use crate::code::{CompiledFunc, Instr, MemArg, MemOp, Pc, Slot};
+use control::{Control, ControlKind};
+use stack::{Operand, OperandStack, const_instr};
+
+/// Translates defined function `func_index` (module index space) of `module`.
+pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error> {
+    let body = module
+        .func_body(func_index)
+        .ok_or_else(|| Error::Other(format!("function {func_index} has no body")))?;
+    let ty = module.func_type(func_index).clone();
+    let bytes = &module.bytes()[body.range.clone()];
+    let body = FunctionBody::new(BinaryReader::new(bytes, body.range.start as u64));
+
+    let num_params = ty.params().len() as u32;
+    let mut num_locals = 0u32;
+    for local in body.get_locals_reader().map_err(malformed)? {
+        let (count, _) = local.map_err(malformed)?;
+        num_locals += count;
+    }
+    let total_locals = num_params + num_locals;
+    let mut t = Translator {
+        module,
+        code: Vec::new(),
+        mem_args: Vec::new(),
+        stack: OperandStack::new(total_locals),
+        control: Vec::new(),
+        last_result: None,
+        pending: Vec::new(),
+    };
+    t.control.push(Control::new(
+        ControlKind::Func,
+        0,
+        0,
+        ty.results().len() as u32,
+        true,
+    ));
+    let mut reader = body.get_operators_reader().map_err(malformed)?;
+    while !reader.eof() {
+        let op = reader.read().map_err(malformed)?;
+        t.operator(op)?;
+    }
+    // Every path already ends in a jump, return or trap; this sentinel keeps
+    // a translator bug from running past the end.
+    t.code.push(Instr::Trap {
+        kind: wamr_runtime::TrapKind::Unreachable,
+    });
+    Ok(CompiledFunc {
+        code: t.code.into(),
+        num_params,
+        num_locals,
+        frame_size: total_locals + t.stack.max_height() + 1,
+        mem_args: t.mem_args.into(),
+        func_index,
+    })
+}
+
+fn malformed(e: wasmparser::BinaryReaderError) -> Error {
+    Error::Malformed(e.message().to_string())
+}
+
+struct Translator<'m> {
+    module: &'m Module,
+    code: Vec<Instr>,
+    mem_args: Vec<MemArg>,
+    stack: OperandStack,
+    control: Vec<Control>,
+    /// The last instruction, if it wrote the current top-of-stack slot and no
+    /// label was bound since: its result may be redirected (into a local, or
+    /// fused with a following branch).
+    last_result: Option<usize>,
+    /// Scratch buffer for materialisation copies.
+    pending: Vec<Instr>,
+}
+
+impl Translator<'_> {
+    fn pc(&self) -> Pc {
+        self.code.len() as Pc
+    }
+
+    fn emit(&mut self, instr: Instr) -> usize {
+        self.code.push(instr);
+        self.last_result = None;
+        self.code.len() - 1
+    }
+
+    /// Emits an instruction whose result is the new top-of-stack slot.
+    fn emit_result(&mut self, instr: Instr) {
+        let at = self.emit(instr);
+        self.last_result = Some(at);
+    }
+
+    /// The last instruction, if its result is the value on top of the stack.
+    fn result_on_top(&mut self) -> Option<usize> {
+        let at = self.last_result?;
+        let top = self.stack.height().checked_sub(1)?;
+        if self.stack.get(top) != Operand::Stack {
+            return None;
+        }
+        let top_slot = self.stack.slot_of(top);
+        (self.code[at].arith_dst().copied() == Some(top_slot)).then_some(at)
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for instr in &pending {
+            self.emit(*instr);
+        }
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    fn reachable(&self) -> bool {
+        self.control.last().is_some_and(|c| c.reachable)
+    }
+
+    fn set_unreachable(&mut self) {
+        let height = self.control.last().map_or(0, |c| c.height);
+        self.stack.truncate(height);
+        if let Some(c) = self.control.last_mut() {
+            c.reachable = false;
+        }
+        self.last_result = None;
+    }
+
+    /// Pops an operand and returns a slot holding it (constants are stored
+    /// into the popped entry's own slot first).
+    fn pop_slot(&mut self) -> Slot {
+        let (op, slot) = self.stack.pop();
+        match op {
+            Operand::Stack => slot,
+            Operand::Local(l) => l,
+            Operand::Const(bits) => {
+                self.emit(const_instr(slot, bits));
+                slot
+            }
+        }
+    }
+
+    /// Materialises every deferred entry (at control-flow joins and splits).
+    fn materialize_all(&mut self) {
+        self.stack.materialize_from(0, &mut self.pending);
+        self.flush_pending();
+    }
+
+    /// Materialises the top `n` entries; returns the slot of the lowest.
+    fn materialize_top(&mut self, n: usize) -> Slot {
+        let from = self.stack.height() - n;
+        self.stack.materialize_from(from, &mut self.pending);
+        self.flush_pending();
+        self.stack.slot_of(from)
+    }
+
+    fn unop(&mut self, make: fn(Slot, Slot) -> Instr) {
+        let a = self.pop_slot();
+        let dst = self.stack.push_stack();
+        self.emit_result(make(dst, a));
+    }
+
+    fn binop(&mut self, make: fn(Slot, Slot, Slot) -> Instr) {
+        let b = self.pop_slot();
+        let a = self.pop_slot();
+        let dst = self.stack.push_stack();
+        self.emit_result(make(dst, a, b));
+    }
+
+    /// An i32 binary op whose right operand, when constant, becomes an
+    /// immediate (`negate`: the immediate form adds the negated constant).
+    fn binop_imm(
+        &mut self,
+        make: fn(Slot, Slot, Slot) -> Instr,
+        make_imm: fn(Slot, Slot, i32) -> Instr,
+        negate: bool,
+    ) {
+        if let Some(Operand::Const(bits)) = self.stack.top() {
+            self.stack.pop();
+            let a = self.pop_slot();
+            let dst = self.stack.push_stack();
+            let imm = bits as u32 as i32;
+            // Wrapping negation is exact modulo 2^32, even for i32::MIN.
+            let imm = if negate { imm.wrapping_neg() } else { imm };
+            self.emit_result(make_imm(dst, a, imm));
+            return;
+        }
+        self.binop(make);
+    }
+
+    /// Like `binop_imm` for i64 ops: only constants whose i64 value is an
+    /// i32 sign-extended qualify.
+    fn binop_imm64(
+        &mut self,
+        make: fn(Slot, Slot, Slot) -> Instr,
+        make_imm: fn(Slot, Slot, i32) -> Instr,
+        negate: bool,
+    ) {
+        if let Some(Operand::Const(bits)) = self.stack.top() {
+            let v = bits as i64;
+            let v = if negate { v.wrapping_neg() } else { v };
+            if v == v as i32 as i64 {
+                self.stack.pop();
+                let a = self.pop_slot();
+                let dst = self.stack.push_stack();
+                self.emit_result(make_imm(dst, a, v as i32));
+                return;
+            }
+        }
+        self.binop(make);
+    }
+
+    fn local_get(&mut self, local: Slot) {
+        self.stack.push(Operand::Local(local));
+    }
+
+    /// `local.set`: writes the top value into `local`, redirecting the
+    /// instruction that produced it when possible.
+    fn local_set(&mut self, local: Slot) {
+        let top_slot = self.stack.slot_of(self.stack.height() - 1);
+        if let (Some(at), Some(Operand::Stack)) = (self.last_result, self.stack.top()) {
+            // `redirect` checks that the instruction wrote exactly `top_slot`.
+            self.stack.pop();
+            if !self.stack.has_refs_to(local) && redirect(&mut self.code[at], top_slot, local) {
+                self.last_result = None;
+                return;
+            }
+            self.stack.materialize_local(local, &mut self.pending);
+            self.flush_pending();
+            self.emit(Instr::Copy {
+                dst: local,
+                src: top_slot,
+            });
+            return;
+        }
+        let (op, slot) = self.stack.pop();
+        self.stack.materialize_local(local, &mut self.pending);
+        self.flush_pending();
+        match op {
+            Operand::Stack => {
+                self.emit(Instr::Copy {
+                    dst: local,
+                    src: slot,
+                });
+            }
+            Operand::Local(src) if src == local => {}
+            Operand::Local(src) => {
+                self.emit(Instr::Copy { dst: local, src });
+            }
+            Operand::Const(bits) => {
+                self.emit(const_instr(local, bits));
+            }
+        }
+    }
+
+    fn mem_access(&mut self, op: MemOp, memarg: &wasmparser::MemArg) -> Option<u32> {
+        // Validation (without GC) only admits linear-memory targets.
+        let wasmparser::MemArgTarget::Memory(memory) = memarg.target else {
+            unreachable!("array memory targets need the GC proposal");
+        };
+        if memory == 0 && memarg.offset <= u32::MAX as u64 {
+            return None;
+        }
+        self.mem_args.push(MemArg {
+            op,
+            memory,
+            offset: memarg.offset,
+        });
+        Some(self.mem_args.len() as u32 - 1)
+    }
+
+    fn load(&mut self, op: MemOp, memarg: &wasmparser::MemArg, make: fn(Slot, Slot, u32) -> Instr) {
+        let ext = self.mem_access(op, memarg);
+        let addr = self.pop_slot();
+        let dst = self.stack.push_stack();
+        let instr = match ext {
+            None => make(dst, addr, memarg.offset as u32),
+            Some(ext) => Instr::LoadExt { dst, addr, ext },
+        };
+        self.emit_result(instr);
+    }
+
+    fn store(
+        &mut self,
+        op: MemOp,
+        memarg: &wasmparser::MemArg,
+        make: fn(Slot, Slot, u32) -> Instr,
+    ) {
+        let ext = self.mem_access(op, memarg);
+        let value = self.pop_slot();
+        let addr = self.pop_slot();
+        let instr = match ext {
+            None => make(addr, value, memarg.offset as u32),
+            Some(ext) => Instr::StoreExt { addr, value, ext },
+        };
+        self.emit(instr);
+    }
+
+    /// Pops `n` operands that the instruction reads from consecutive slots
+    /// starting at the returned one.
+    fn pop_consecutive(&mut self, n: usize) -> Slot {
+        let base = self.materialize_top(n);
+        for _ in 0..n {
+            self.stack.pop();
+        }
+        base
+    }
+
+    fn block_type(&self, ty: wasmparser::BlockType) -> (u32, u32) {
+        match ty {
+            wasmparser::BlockType::Empty => (0, 0),
+            wasmparser::BlockType::Type(_) => (0, 1),
+            wasmparser::BlockType::FuncType(idx) => {
+                let ft = &self.module.types()[idx as usize];
+                (ft.params().len() as u32, ft.results().len() as u32)
+            }
+        }
+    }
+}
+
+/// Makes `instr`, which writes its result to `from`, write to `to` instead.
+/// Only single-result instructions that read all operands before writing
+/// qualify.
+fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
+    use Instr::*;
+    // `select` finds its condition relative to `dst`: never redirected.
+    if matches!(instr, Select { .. }) {
+        return false;
+    }
+    let dst = match instr {
+        Copy { dst, .. }
+        | Const32 { dst, .. }
+        | Const64 { dst, .. }
+        | GlobalGet { dst, .. }
+        | RefFunc { dst, .. }
+        | Load32 { dst, .. }
+        | Load64 { dst, .. }
+        | I32Load8S { dst, .. }
+        | Load8U { dst, .. }
+        | I32Load16S { dst, .. }
+        | Load16U { dst, .. }
+        | I64Load8S { dst, .. }
+        | I64Load16S { dst, .. }
+        | I64Load32S { dst, .. }
+        | LoadExt { dst, .. }
+        | MemorySize { dst, .. }
+        | TableGet { dst, .. }
+        | TableSize { dst, .. } => dst,
+        other => match other.arith_dst() {
+            Some(dst) => dst,
+            None => return false,
+        },
+    };
+    if *dst != from {
+        return false;
+    }
+    *dst = to;
+    true
+}

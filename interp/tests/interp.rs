@@ -1,0 +1,226 @@
+//! Behaviour of the interpreter tier through the runtime's store.
+
+use std::sync::Arc;
+
+use wamr_interp::Interpreter;
+use wamr_runtime::{Config, Extern, FuncType, InstanceId, Module, Store, TrapKind, Val, ValType};
+
+fn setup(config: Config, wat: &str) -> (Store, InstanceId) {
+    let module = Module::new(&config, &wat::parse_str(wat).unwrap()).unwrap();
+    let mut store = Store::new(config);
+    store.set_executor(Arc::new(Interpreter));
+    let inst = store.instantiate(&module, &[]).unwrap();
+    (store, inst)
+}
+
+fn call(
+    store: &mut Store,
+    inst: InstanceId,
+    name: &str,
+    args: &[Val],
+) -> wamr_runtime::Result<Vec<Val>> {
+    let Some(Extern::Func(f)) = store.export(inst, name) else {
+        panic!("no export {name}");
+    };
+    store.call(f, args)
+}
+
+#[test]
+fn recursive_fib() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func $fib (export "fib") (param i32) (result i32)
+            (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2))))))))"#,
+    );
+    assert_eq!(
+        call(&mut s, i, "fib", &[Val::I32(20)]).unwrap(),
+        [Val::I32(6765)]
+    );
+}
+
+#[test]
+fn deferred_local_read_survives_overwrite() {
+    // The first local.get must observe the value before the local.set.
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func (export "f") (param i32) (result i32)
+            local.get 0
+            (local.set 0 (i32.const 100))
+            local.get 0
+            i32.sub))"#,
+    );
+    assert_eq!(
+        call(&mut s, i, "f", &[Val::I32(7)]).unwrap(),
+        [Val::I32(7 - 100)]
+    );
+}
+
+#[test]
+fn tee_and_redirected_results() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func (export "f") (param i32 i32) (result i32) (local i32)
+            (local.set 2 (i32.mul (local.get 0) (local.get 1)))
+            (local.tee 0 (i32.add (local.get 2) (local.get 0)))
+            local.get 2
+            i32.add))"#,
+    );
+    // l2 = 3*4 = 12; l0 = 12+3 = 15; 15 + 12 = 27
+    assert_eq!(
+        call(&mut s, i, "f", &[Val::I32(3), Val::I32(4)]).unwrap(),
+        [Val::I32(27)]
+    );
+}
+
+#[test]
+fn comparison_dropped_before_br_if_is_not_fused() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func (export "f") (param i32) (result i32)
+            (block (result i32)
+              (i32.const 11)
+              (local.get 0)
+              (i32.eqz (local.get 0))
+              drop
+              br_if 0
+              drop
+              (i32.const 22))))"#,
+    );
+    // The branch tests local 0 itself, not the dropped comparison.
+    assert_eq!(
+        call(&mut s, i, "f", &[Val::I32(1)]).unwrap(),
+        [Val::I32(11)]
+    );
+    assert_eq!(
+        call(&mut s, i, "f", &[Val::I32(0)]).unwrap(),
+        [Val::I32(22)]
+    );
+}
+
+#[test]
+fn loop_with_fused_compare_branch() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func (export "sum") (param i32) (result i64) (local i32 i64)
+            (block (loop
+              (br_if 1 (i32.ge_s (local.get 1) (local.get 0)))
+              (local.set 2 (i64.add (local.get 2) (i64.extend_i32_s (local.get 1))))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br 0)))
+            (local.get 2)))"#,
+    );
+    assert_eq!(
+        call(&mut s, i, "sum", &[Val::I32(1000)]).unwrap(),
+        [Val::I64(499_500)]
+    );
+}
+
+#[test]
+fn infinite_recursion_is_a_stack_overflow_trap_and_store_stays_usable() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module
+            (func $f (export "f") (call $f))
+            (func (export "ok") (result i32) (i32.const 1)))"#,
+    );
+    let err = call(&mut s, i, "f", &[]).unwrap_err();
+    assert_eq!(err.as_trap().unwrap().kind(), TrapKind::StackOverflow);
+    assert!(err.to_string().contains("call stack exhausted"), "{err}");
+    assert_eq!(call(&mut s, i, "ok", &[]).unwrap(), [Val::I32(1)]);
+}
+
+#[test]
+fn memory_grow_honours_page_limit() {
+    let (mut s, i) = setup(
+        Config::default().with_memory_page_limit(3),
+        r#"(module (memory 1)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "size") (result i32) (memory.size)))"#,
+    );
+    assert_eq!(
+        call(&mut s, i, "grow", &[Val::I32(2)]).unwrap(),
+        [Val::I32(1)]
+    );
+    assert_eq!(
+        call(&mut s, i, "grow", &[Val::I32(1)]).unwrap(),
+        [Val::I32(-1)]
+    );
+    assert_eq!(call(&mut s, i, "size", &[]).unwrap(), [Val::I32(3)]);
+}
+
+#[test]
+fn memory64_grow_and_out_of_range_addresses() {
+    let (mut s, i) = setup(
+        Config::default().with_memory_page_limit(2),
+        r#"(module (memory i64 1)
+            (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+            (func (export "load") (param i64) (result i32) (i32.load offset=4 (local.get 0))))"#,
+    );
+    assert_eq!(
+        call(&mut s, i, "grow", &[Val::I64(5)]).unwrap(),
+        [Val::I64(-1)]
+    );
+    assert_eq!(
+        call(&mut s, i, "grow", &[Val::I64(1)]).unwrap(),
+        [Val::I64(1)]
+    );
+    assert_eq!(
+        call(&mut s, i, "load", &[Val::I64(0)]).unwrap(),
+        [Val::I32(0)]
+    );
+    for addr in [-1i64, -4, 2 * 65536 - 7] {
+        let err = call(&mut s, i, "load", &[Val::I64(addr)]).unwrap_err();
+        assert_eq!(
+            err.as_trap().unwrap().kind(),
+            TrapKind::MemoryOutOfBounds,
+            "{addr}"
+        );
+    }
+}
+
+#[test]
+fn host_functions_are_called_with_the_caller_instance() {
+    let config = Config::default();
+    let module = Module::new(
+        &config,
+        &wat::parse_str(
+            r#"(module (import "env" "peek" (func $peek (param i32) (result i32)))
+                (memory (export "memory") 1)
+                (data (i32.const 16) "\2a")
+                (func (export "run") (result i32) (call $peek (i32.const 16))))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut store = Store::new(config);
+    store.set_executor(Arc::new(Interpreter));
+    let peek = store.add_host_func(
+        FuncType::new([ValType::I32], [ValType::I32]),
+        Arc::new(|caller, args, results| {
+            let Val::I32(addr) = args[0] else {
+                unreachable!()
+            };
+            let mem = caller.memory("memory").expect("caller memory");
+            results[0] = Val::I32(mem.data()[addr as usize] as i32);
+            Ok(())
+        }),
+    );
+    let inst = store.instantiate(&module, &[Extern::Func(peek)]).unwrap();
+    assert_eq!(call(&mut store, inst, "run", &[]).unwrap(), [Val::I32(42)]);
+}
+
+#[test]
+fn traps_name_the_function() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module (func $divide (export "div") (param i32 i32) (result i32)
+            (i32.div_u (local.get 0) (local.get 1))))"#,
+    );
+    let err = call(&mut s, i, "div", &[Val::I32(1), Val::I32(0)]).unwrap_err();
+    let trap = err.as_trap().unwrap();
+    assert_eq!(trap.kind(), TrapKind::IntegerDivideByZero);
+    assert_eq!(trap.function(), Some("divide"));
+}

@@ -87,6 +87,16 @@ instrs! {
     BrIfI32LeU { a: Slot, b: Slot, target: Pc },
     BrIfI32GeS { a: Slot, b: Slot, target: Pc },
     BrIfI32GeU { a: Slot, b: Slot, target: Pc },
+    BrIfI32EqImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32NeImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32LtSImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32LtUImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32GtSImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32GtUImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32LeSImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32LeUImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32GeSImm { a: Slot, imm: i32, target: Pc },
+    BrIfI32GeUImm { a: Slot, imm: i32, target: Pc },
 
     // Globals and references.
     GlobalGet { dst: Slot, global: u32 },

@@ -10,3 +10,14 @@ mod exec;
 mod translate;
 
 pub use exec::Interpreter;
+
+/// Translates every defined function of `module` (normally done lazily, on
+/// each function's first call); returns the number of instructions emitted.
+/// For benchmarks and tools that measure or inspect translation.
+pub fn translate_all(module: &wamr_runtime::Module) -> Result<usize, wamr_runtime::Error> {
+    let mut total = 0;
+    for f in module.num_imported_funcs()..module.num_funcs() {
+        total += translate::translate(module, f)?.code.len();
+    }
+    Ok(total)
+}

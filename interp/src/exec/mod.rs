@@ -5,7 +5,7 @@ mod bulk;
 mod numeric;
 mod run;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
 use wamr_runtime::vmctx::{VMContext, VMMemory};
@@ -106,6 +106,10 @@ struct InstanceCtx {
     vmctx: *const VMContext,
     /// Memory 0's view, or null without memories.
     memory0: *mut VMMemory,
+    num_imported_funcs: u32,
+    /// Code of the instance's own functions once resolved: the fast path
+    /// for direct calls within an instance.
+    local_code: Box<[Cell<*const CompiledFunc>]>,
 }
 
 impl InstanceCtx {
@@ -120,14 +124,26 @@ impl InstanceCtx {
         } else {
             unsafe { *(*vmctx).memories }
         };
+        let defined = module.bodies().len();
         InstanceCtx {
             id,
+            num_imported_funcs: module.num_imported_funcs(),
             module,
             code,
             funcs: inst.funcs().as_ptr(),
             vmctx,
             memory0,
+            local_code: (0..defined).map(|_| Cell::new(std::ptr::null())).collect(),
         }
+    }
+
+    /// The code of function `index` if it is one of this instance's own and
+    /// already translated.
+    #[inline(always)]
+    fn local_code(&self, index: u32) -> Option<*const CompiledFunc> {
+        let defined = index.checked_sub(self.num_imported_funcs)?;
+        let code = self.local_code.get(defined as usize)?.get();
+        (!code.is_null()).then_some(code)
     }
 
     fn func_id(&self, index: u32) -> FuncId {
@@ -154,12 +170,19 @@ struct Machine<'a> {
     stack_len: usize,
     frames: Vec<Frame>,
     ctxs: Vec<InstanceCtx>,
+    /// How many frames this run may push before "call stack exhausted".
+    depth_limit: usize,
     _stack: std::marker::PhantomData<&'a mut [u64]>,
 }
 
 impl<'a> Machine<'a> {
     fn new(store: &'a mut Store, stack: &'a mut [u64]) -> Self {
+        let depth_limit = store
+            .config()
+            .max_call_depth
+            .saturating_sub(store.call_depth) as usize;
         Machine {
+            depth_limit,
             store,
             stack: stack.as_mut_ptr(),
             stack_len: stack.len(),
@@ -187,18 +210,18 @@ impl<'a> Machine<'a> {
     }
 
     /// Checks that a frame for `func` fits at `fp`, and zeroes its locals.
-    fn prepare_frame(&mut self, func: &CompiledFunc, fp: usize) -> Result<(), Trap> {
-        let depth = self.frames.len() as u32 + self.store.call_depth;
-        if depth >= self.store.config().max_call_depth
-            || fp + func.frame_size as usize > self.stack_len
-        {
-            return Err(TrapKind::StackOverflow.into());
+    #[inline(always)]
+    fn prepare_frame(&mut self, func: &CompiledFunc, fp: usize) -> Result<(), TrapKind> {
+        if self.frames.len() >= self.depth_limit || fp + func.frame_size as usize > self.stack_len {
+            return Err(TrapKind::StackOverflow);
         }
         // SAFETY: the frame [fp, fp + frame_size) lies within the stack
         // (checked above), and the locals lie within the frame.
         unsafe {
             let locals = self.stack.add(fp + func.num_params as usize);
-            std::ptr::write_bytes(locals, 0, func.num_locals as usize);
+            for i in 0..func.num_locals as usize {
+                *locals.add(i) = 0;
+            }
         }
         Ok(())
     }

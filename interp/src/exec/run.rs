@@ -432,10 +432,80 @@ impl Machine<'_> {
                     }
                 }
 
+                Instr::BrIfI32EqImm { a, imm, target } => {
+                    if regs.i32(a) == imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32NeImm { a, imm, target } => {
+                    if regs.i32(a) != imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32LtSImm { a, imm, target } => {
+                    if regs.i32(a) < imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32LtUImm { a, imm, target } => {
+                    if regs.u32(a) < imm as u32 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32GtSImm { a, imm, target } => {
+                    if regs.i32(a) > imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32GtUImm { a, imm, target } => {
+                    if regs.u32(a) > imm as u32 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32LeSImm { a, imm, target } => {
+                    if regs.i32(a) <= imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32LeUImm { a, imm, target } => {
+                    if regs.u32(a) <= imm as u32 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32GeSImm { a, imm, target } => {
+                    if regs.i32(a) >= imm {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfI32GeUImm { a, imm, target } => {
+                    if regs.u32(a) >= imm as u32 {
+                        pc = target as usize;
+                    }
+                }
                 Instr::Return { src, count } => do_return!(src, count),
                 Instr::Call { func: callee, base } => {
-                    let id = self.ctxs[ctx].func_id(callee);
-                    do_call!(id, base);
+                    if let Some(f) = self.ctxs[ctx].local_code(callee) {
+                        // Fast path: an already translated function of this instance.
+                        let new_fp = fp_index + base as usize;
+                        // SAFETY: compiled functions live as long as `self.ctxs`.
+                        tri!(self.prepare_frame(unsafe { &*f }, new_fp));
+                        self.frames.push(Frame {
+                            func,
+                            pc,
+                            fp: fp_index,
+                            ctx,
+                        });
+                        func = f;
+                        fp_index = new_fp;
+                        // SAFETY: `prepare_frame` checked the frame lies in the stack.
+                        regs = Regs(unsafe { self.stack.add(fp_index) });
+                        // SAFETY: compiled functions live as long as `self.ctxs`.
+                        code = unsafe { (*func).code.as_ptr() };
+                        pc = 0;
+                    } else {
+                        let id = self.ctxs[ctx].func_id(callee);
+                        do_call!(id, base);
+                    }
                 }
                 Instr::CallIndirect {
                     type_index,

@@ -82,46 +82,113 @@ pub fn patch(instr: &mut Instr, target: Pc) {
         | BrIfI32LeS { target: t, .. }
         | BrIfI32LeU { target: t, .. }
         | BrIfI32GeS { target: t, .. }
-        | BrIfI32GeU { target: t, .. } => *t = target,
+        | BrIfI32GeU { target: t, .. }
+        | BrIfI32EqImm { target: t, .. }
+        | BrIfI32NeImm { target: t, .. }
+        | BrIfI32LtSImm { target: t, .. }
+        | BrIfI32LtUImm { target: t, .. }
+        | BrIfI32GtSImm { target: t, .. }
+        | BrIfI32GtUImm { target: t, .. }
+        | BrIfI32LeSImm { target: t, .. }
+        | BrIfI32LeUImm { target: t, .. }
+        | BrIfI32GeSImm { target: t, .. }
+        | BrIfI32GeUImm { target: t, .. } => *t = target,
         other => unreachable!("not a jump: {other:?}"),
     }
 }
 
-/// The fused branch for "branch if `cmp` holds", or for its negation.
+/// An i32 comparison a fused branch can test.
+#[derive(Clone, Copy)]
+enum Cmp {
+    Eq,
+    Ne,
+    LtS,
+    LtU,
+    GtS,
+    GtU,
+    LeS,
+    LeU,
+    GeS,
+    GeU,
+}
+
+impl Cmp {
+    fn negate(self) -> Cmp {
+        use Cmp::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            LtU => GeU,
+            GtS => LeS,
+            GtU => LeU,
+            LeS => GtS,
+            LeU => GtU,
+            GeS => LtS,
+            GeU => LtU,
+        }
+    }
+
+    fn branch(self, a: Slot, b: Slot) -> Instr {
+        use Instr::*;
+        let target = 0;
+        match self {
+            Cmp::Eq => BrIfI32Eq { a, b, target },
+            Cmp::Ne => BrIfI32Ne { a, b, target },
+            Cmp::LtS => BrIfI32LtS { a, b, target },
+            Cmp::LtU => BrIfI32LtU { a, b, target },
+            Cmp::GtS => BrIfI32GtS { a, b, target },
+            Cmp::GtU => BrIfI32GtU { a, b, target },
+            Cmp::LeS => BrIfI32LeS { a, b, target },
+            Cmp::LeU => BrIfI32LeU { a, b, target },
+            Cmp::GeS => BrIfI32GeS { a, b, target },
+            Cmp::GeU => BrIfI32GeU { a, b, target },
+        }
+    }
+
+    fn branch_imm(self, a: Slot, imm: i32) -> Instr {
+        use Instr::*;
+        let target = 0;
+        match self {
+            Cmp::Eq => BrIfI32EqImm { a, imm, target },
+            Cmp::Ne => BrIfI32NeImm { a, imm, target },
+            Cmp::LtS => BrIfI32LtSImm { a, imm, target },
+            Cmp::LtU => BrIfI32LtUImm { a, imm, target },
+            Cmp::GtS => BrIfI32GtSImm { a, imm, target },
+            Cmp::GtU => BrIfI32GtUImm { a, imm, target },
+            Cmp::LeS => BrIfI32LeSImm { a, imm, target },
+            Cmp::LeU => BrIfI32LeUImm { a, imm, target },
+            Cmp::GeS => BrIfI32GeSImm { a, imm, target },
+            Cmp::GeU => BrIfI32GeUImm { a, imm, target },
+        }
+    }
+}
+
+/// The fused branch for "branch if `cmp` holds" (or, with `negate`, if it
+/// does not), when `cmp` is an i32 comparison.
 fn fused_branch(cmp: &Instr, negate: bool) -> Option<Instr> {
     use Instr::*;
-    let (a, b, kind) = match *cmp {
-        I32Eq { a, b, .. } => (a, b, if negate { 1 } else { 0 }),
-        I32Ne { a, b, .. } => (a, b, if negate { 0 } else { 1 }),
-        I32LtS { a, b, .. } => (a, b, if negate { 8 } else { 2 }),
-        I32LtU { a, b, .. } => (a, b, if negate { 9 } else { 3 }),
-        I32GtS { a, b, .. } => (a, b, if negate { 6 } else { 4 }),
-        I32GtU { a, b, .. } => (a, b, if negate { 7 } else { 5 }),
-        I32LeS { a, b, .. } => (a, b, if negate { 4 } else { 6 }),
-        I32LeU { a, b, .. } => (a, b, if negate { 5 } else { 7 }),
-        I32GeS { a, b, .. } => (a, b, if negate { 2 } else { 8 }),
-        I32GeU { a, b, .. } => (a, b, if negate { 3 } else { 9 }),
-        I32Eqz { a, .. } => {
-            return Some(if negate {
-                BrIfNez { cond: a, target: 0 }
-            } else {
-                BrIfEqz { cond: a, target: 0 }
-            });
-        }
+    let pick = |c: Cmp| if negate { c.negate() } else { c };
+    Some(match *cmp {
+        I32Eq { a, b, .. } => pick(Cmp::Eq).branch(a, b),
+        I32Ne { a, b, .. } => pick(Cmp::Ne).branch(a, b),
+        I32LtS { a, b, .. } => pick(Cmp::LtS).branch(a, b),
+        I32LtU { a, b, .. } => pick(Cmp::LtU).branch(a, b),
+        I32GtS { a, b, .. } => pick(Cmp::GtS).branch(a, b),
+        I32GtU { a, b, .. } => pick(Cmp::GtU).branch(a, b),
+        I32LeS { a, b, .. } => pick(Cmp::LeS).branch(a, b),
+        I32LeU { a, b, .. } => pick(Cmp::LeU).branch(a, b),
+        I32GeS { a, b, .. } => pick(Cmp::GeS).branch(a, b),
+        I32GeU { a, b, .. } => pick(Cmp::GeU).branch(a, b),
+        I32EqImm { a, imm, .. } => pick(Cmp::Eq).branch_imm(a, imm),
+        I32NeImm { a, imm, .. } => pick(Cmp::Ne).branch_imm(a, imm),
+        I32LtSImm { a, imm, .. } => pick(Cmp::LtS).branch_imm(a, imm),
+        I32LtUImm { a, imm, .. } => pick(Cmp::LtU).branch_imm(a, imm),
+        I32GtSImm { a, imm, .. } => pick(Cmp::GtS).branch_imm(a, imm),
+        I32GtUImm { a, imm, .. } => pick(Cmp::GtU).branch_imm(a, imm),
+        I32Eqz { a, .. } if negate => BrIfNez { cond: a, target: 0 },
+        I32Eqz { a, .. } => BrIfEqz { cond: a, target: 0 },
         _ => return None,
-    };
-    let target = 0;
-    Some(match kind {
-        0 => BrIfI32Eq { a, b, target },
-        1 => BrIfI32Ne { a, b, target },
-        2 => BrIfI32LtS { a, b, target },
-        3 => BrIfI32LtU { a, b, target },
-        4 => BrIfI32GtS { a, b, target },
-        5 => BrIfI32GtU { a, b, target },
-        6 => BrIfI32LeS { a, b, target },
-        7 => BrIfI32LeU { a, b, target },
-        8 => BrIfI32GeS { a, b, target },
-        _ => BrIfI32GeU { a, b, target },
     })
 }
 

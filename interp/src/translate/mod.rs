@@ -366,3 +366,23 @@ fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
     *dst = to;
     true
 }
+
+/// Prints the translation of a module, for inspecting code quality:
+/// `WAT=file.wat cargo test -p wamr-interp --lib dump -- --ignored --nocapture`.
+#[cfg(test)]
+mod dump {
+    #[test]
+    #[ignore = "a tool, run on demand"]
+    fn dump_code() {
+        let wat = std::env::var("WAT").unwrap();
+        let config = wamr_runtime::Config::default();
+        let m = wamr_runtime::Module::new(&config, &wat::parse_file(wat).unwrap()).unwrap();
+        for f in m.num_imported_funcs()..m.num_funcs() {
+            let c = super::translate(&m, f).unwrap();
+            println!("func {f}: frame {}", c.frame_size);
+            for (pc, i) in c.code.iter().enumerate() {
+                println!("  {pc:3}: {i:?}");
+            }
+        }
+    }
+}

@@ -25,6 +25,7 @@
 mod instance;
 mod linker;
 mod runtime;
+pub mod wasi;
 
 pub use instance::Instance;
 pub use linker::Linker;
@@ -35,3 +36,4 @@ pub use wamr_runtime::{
     MemoryId, MemoryInstance, MemoryType, Module, PAGE_SIZE, RawRef, Result, Store, TableId,
     TableType, Trap, TrapKind, Val, ValType,
 };
+pub use wasi::{InputPipe, OutputPipe, WasiCtx, WasiCtxBuilder, WasiError};

@@ -11,6 +11,8 @@ use crate::Instance;
 #[derive(Debug, Clone, Default)]
 pub struct Linker {
     defs: HashMap<(String, String), Extern>,
+    /// Set by [`Linker::define_wasi`]: refuse memory64 modules importing WASI.
+    pub(crate) check_wasi_memory: bool,
 }
 
 impl Linker {
@@ -68,6 +70,9 @@ impl Linker {
 
     /// Resolves every import of `module`, then instantiates it.
     pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance> {
+        if self.check_wasi_memory {
+            crate::wasi::check_module(module)?;
+        }
         let imports = module
             .imports()
             .iter()

@@ -5,6 +5,7 @@
 //!   in spec order, independent of the tier that later runs the code.
 //! - [`vmctx`]: the VM context layout shared by the interpreter and compiled code.
 //! - [`Trap`] / [`Error`]: the spec's trap kinds and messages, and every other failure.
+//! - [`wasi`]: WASI preview1 as host functions, sandboxed with cap-std.
 
 pub mod config;
 pub mod const_expr;
@@ -18,6 +19,7 @@ pub mod trap;
 pub mod types;
 pub mod value;
 pub mod vmctx;
+pub mod wasi;
 
 pub use config::{Config, Features};
 pub use const_expr::{ConstExpr, ConstOp};

@@ -224,3 +224,45 @@ fn traps_name_the_function() {
     assert_eq!(trap.kind(), TrapKind::IntegerDivideByZero);
     assert_eq!(trap.function(), Some("divide"));
 }
+
+#[test]
+fn long_running_code_uses_constant_native_stack() {
+    // Optimised builds dispatch by tail calls between handlers. Were one of
+    // them not compiled to a jump, each instruction would take native stack:
+    // millions of them on a 256 KiB thread stack would overflow and abort.
+    let wat = r#"(module
+        (memory 1)
+        (global $g (mut i64) (i64.const 0))
+        (table 2 funcref)
+        (elem (i32.const 0) $inc $dec)
+        (type $t (func (param i64) (result i64)))
+        (func $inc (type $t) (i64.add (local.get 0) (i64.const 1)))
+        (func $dec (type $t) (i64.sub (local.get 0) (i64.const 1)))
+        (func (export "run") (param $n i32) (result i64) (local $i i32) (local $f f64)
+          (loop $top
+            (i64.store offset=8192 (i32.and (local.get $i) (i32.const 0xff8)) (global.get $g))
+            (i32.store8 offset=3 (i32.and (local.get $i) (i32.const 0xfff)) (local.get $i))
+            (i32.store16 (i32.const 100) (i32.load8_u (i32.const 3)))
+            (local.set $f (f64.add (local.get $f) (f64.convert_i32_s (local.get $i))))
+            (global.set $g
+              (call_indirect (type $t)
+                (i64.load offset=8192 (i32.and (local.get $i) (i32.const 0xff8)))
+                (select (i32.const 0) (i32.const 1) (i32.and (local.get $i) (i32.const 1)))))
+            (global.set $g (call $inc (global.get $g)))
+            (block $b (block $a
+              (br_table $a $b (i32.and (local.get $i) (i32.const 1))))
+              (global.set $g (i64.add (global.get $g) (i64.trunc_f64_s (f64.const 1)))))
+            (br_if $top (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+          (global.get $g)))"#;
+    let result = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let (mut s, i) = setup(Config::default(), wat);
+            call(&mut s, i, "run", &[Val::I32(200_000)]).unwrap()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    // Even i: dec, inc, +1 (br_table to $a); odd i: inc, inc (br_table skips).
+    assert_eq!(result, [Val::I64(200_000 + 100_000)]);
+}

@@ -1,18 +1,27 @@
-//! Executes translated code: the `Executor` the store calls into, the
-//! value stack, frames and calls. The instruction loop is in `run.rs`.
+//! Executes translated code: the `Executor` the store calls into, the value
+//! stack, frames and calls. Instructions are handler-threaded ops
+//! (`op`, `handlers`).
 
 mod bulk;
+mod handlers;
 mod numeric;
-mod run;
+mod op;
+mod regs;
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
-use wamr_runtime::vmctx::{VMContext, VMMemory};
+use wamr_runtime::vmctx::{VMContext, VMFuncRef, VMGlobal, VMMemory};
 use wamr_runtime::{Executor, FuncId, FuncKind, InstanceId, Module, Store, Trap, TrapKind, Val};
 
-use crate::code::CompiledFunc;
 use crate::translate::translate;
+use op::{Exit, Function, Op};
+use regs::{Mem, Regs};
+
+pub use handlers::lower;
+
+/// Trap kinds a `Trap` op can raise, indexed by its operand.
+const TRAP_KINDS: [TrapKind; 1] = [TrapKind::Unreachable];
 
 /// The interpreter tier.
 #[derive(Debug, Default, Clone, Copy)]
@@ -73,7 +82,7 @@ fn give_stack(stack: Vec<u64>) {
 /// function is translated on its first call.
 #[derive(Debug)]
 pub struct ModuleCode {
-    funcs: Box<[OnceLock<Result<CompiledFunc, String>>]>,
+    funcs: Box<[OnceLock<Result<Function, String>>]>,
 }
 
 impl ModuleCode {
@@ -86,10 +95,14 @@ impl ModuleCode {
     }
 
     /// The code of defined function `func` (module index space).
-    fn get(&self, module: &Module, func: u32) -> Result<&CompiledFunc, Trap> {
+    fn get(&self, module: &Module, func: u32) -> Result<&Function, Trap> {
         let defined = (func - module.num_imported_funcs()) as usize;
         self.funcs[defined]
-            .get_or_init(|| translate(module, func).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                translate(module, func)
+                    .map(lower)
+                    .map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| Trap::host(format!("cannot translate function {func}: {e}")))
     }
@@ -109,7 +122,7 @@ struct InstanceCtx {
     num_imported_funcs: u32,
     /// Code of the instance's own functions once resolved: the fast path
     /// for direct calls within an instance.
-    local_code: Box<[Cell<*const CompiledFunc>]>,
+    local_code: Box<[Cell<*const Function>]>,
 }
 
 impl InstanceCtx {
@@ -137,41 +150,57 @@ impl InstanceCtx {
         }
     }
 
-    /// The code of function `index` if it is one of this instance's own and
-    /// already translated.
-    #[inline(always)]
-    fn local_code(&self, index: u32) -> Option<*const CompiledFunc> {
-        let defined = index.checked_sub(self.num_imported_funcs)?;
-        let code = self.local_code.get(defined as usize)?.get();
-        (!code.is_null()).then_some(code)
-    }
-
-    fn func_id(&self, index: u32) -> FuncId {
-        // SAFETY: validated code only names functions of its module, and
-        // the slice has one entry per function.
-        unsafe { *self.funcs.add(index as usize) }
+    fn memory0(&self) -> Mem {
+        if self.memory0.is_null() {
+            return Mem::EMPTY;
+        }
+        // SAFETY: `memory0` points at the live memory's view.
+        let vm = unsafe { &*self.memory0 };
+        Mem {
+            base: vm.base,
+            len: vm.length,
+        }
     }
 }
 
 /// A suspended caller.
 struct Frame {
-    func: *const CompiledFunc,
-    pc: usize,
-    fp: usize,
+    /// Where the caller resumes.
+    ret: *const Op,
+    fp: *mut u64,
+    func: *const Function,
     ctx: usize,
 }
 
+/// Where dispatch continues: an op, its frame and memory 0's view.
+#[derive(Clone, Copy)]
+struct Resume {
+    ip: *const Op,
+    fp: *mut u64,
+    mem: *mut u8,
+    len: u64,
+}
+
 /// One run of the interpreter: from an entry from the host to its return.
-struct Machine<'a> {
+pub struct Machine<'a> {
     store: &'a mut Store,
     /// The value stack, borrowed for `'a`; every access goes through this
     /// one pointer so that frame pointers derived from it stay valid.
     stack: *mut u64,
-    stack_len: usize,
+    stack_end: *mut u64,
     frames: Vec<Frame>,
     ctxs: Vec<InstanceCtx>,
     /// How many frames this run may push before "call stack exhausted".
     depth_limit: usize,
+    /// The running function and its instance context.
+    func: *const Function,
+    ctx: usize,
+    /// The running instance's globals (from its VM context).
+    globals: *const *mut VMGlobal,
+    trap: Option<Trap>,
+    /// Loop dispatch: where the next op is.
+    #[cfg_attr(wamr_tail_dispatch, allow(dead_code))]
+    resume: Resume,
     _stack: std::marker::PhantomData<&'a mut [u64]>,
 }
 
@@ -181,13 +210,24 @@ impl<'a> Machine<'a> {
             .config()
             .max_call_depth
             .saturating_sub(store.call_depth) as usize;
+        let range = stack.as_mut_ptr_range();
         Machine {
             depth_limit,
             store,
-            stack: stack.as_mut_ptr(),
-            stack_len: stack.len(),
+            stack: range.start,
+            stack_end: range.end,
             frames: Vec::new(),
             ctxs: Vec::new(),
+            func: std::ptr::null(),
+            ctx: 0,
+            globals: std::ptr::null(),
+            trap: None,
+            resume: Resume {
+                ip: std::ptr::null(),
+                fp: range.start,
+                mem: std::ptr::null_mut(),
+                len: 0,
+            },
             _stack: std::marker::PhantomData,
         }
     }
@@ -201,55 +241,303 @@ impl<'a> Machine<'a> {
         self.ctxs.len() - 1
     }
 
-    /// The compiled code of function `index` of instance context `ctx`.
-    fn code(&self, ctx: usize, index: u32) -> Result<*const CompiledFunc, Trap> {
-        let c = &self.ctxs[ctx];
-        c.code
-            .get(&c.module, index)
-            .map(|f| f as *const CompiledFunc)
+    /// Makes `ctx` the running context.
+    fn switch_ctx(&mut self, ctx: usize) {
+        self.ctx = ctx;
+        // SAFETY: the context's VM context is live while the store is.
+        self.globals = unsafe { (*self.ctxs[ctx].vmctx).globals };
     }
 
-    /// Checks that a frame for `func` fits at `fp`, and zeroes its locals.
+    /// The compiled code of function `index` of context `ctx` (translating
+    /// it on first use).
+    fn code(&self, ctx: usize, index: u32) -> Result<*const Function, Trap> {
+        let c = &self.ctxs[ctx];
+        let f = c.code.get(&c.module, index)? as *const Function;
+        let defined = (index - c.num_imported_funcs) as usize;
+        c.local_code[defined].set(f);
+        Ok(f)
+    }
+
+    /// The code of function `index` of the running instance, if it is one
+    /// of its own and already translated.
     #[inline(always)]
-    fn prepare_frame(&mut self, func: &CompiledFunc, fp: usize) -> Result<(), TrapKind> {
-        if self.frames.len() >= self.depth_limit || fp + func.frame_size as usize > self.stack_len {
+    fn local_code(&self, index: u32) -> Option<*const Function> {
+        let c = &self.ctxs[self.ctx];
+        let defined = index.checked_sub(c.num_imported_funcs)?;
+        let code = c.local_code.get(defined as usize)?.get();
+        (!code.is_null()).then_some(code)
+    }
+
+    /// The store's id of function `index` of the running instance.
+    fn func_id(&self, index: u32) -> FuncId {
+        // SAFETY: validated code only names functions of its module, and
+        // the slice has one entry per function.
+        unsafe { *self.ctxs[self.ctx].funcs.add(index as usize) }
+    }
+
+    fn memory0(&self) -> Mem {
+        self.ctxs[self.ctx].memory0()
+    }
+
+    /// Suspends the running frame (resuming at `ret` with frame `fp`) and
+    /// enters `func` with its frame at `callee_fp`.
+    #[inline(always)]
+    fn push_frame(
+        &mut self,
+        func: *const Function,
+        callee_fp: *mut u64,
+        ret: *const Op,
+        fp: *mut u64,
+    ) -> Result<(), TrapKind> {
+        // SAFETY: `func` is live (compiled code outlives `self.ctxs`).
+        let f = unsafe { &*func };
+        self.check_frame(f, callee_fp)?;
+        self.frames.push(Frame {
+            ret,
+            fp,
+            func: self.func,
+            ctx: self.ctx,
+        });
+        self.func = func;
+        Ok(())
+    }
+
+    /// Checks that a frame for `f` fits at `fp`, and zeroes its locals.
+    #[inline(always)]
+    fn check_frame(&self, f: &Function, fp: *mut u64) -> Result<(), TrapKind> {
+        let room = (self.stack_end as usize - fp as usize) / 8;
+        if self.frames.len() >= self.depth_limit || f.frame_size as usize > room {
             return Err(TrapKind::StackOverflow);
         }
-        // SAFETY: the frame [fp, fp + frame_size) lies within the stack
-        // (checked above), and the locals lie within the frame.
+        // SAFETY: the frame lies within the stack (checked above), and the
+        // locals lie within the frame.
         unsafe {
-            let locals = self.stack.add(fp + func.num_params as usize);
-            for i in 0..func.num_locals as usize {
+            let locals = fp.add(f.num_params as usize);
+            for i in 0..f.num_locals as usize {
                 *locals.add(i) = 0;
             }
         }
         Ok(())
     }
 
-    /// Calls host function `func` with arguments in `stack[base..]`, writing
-    /// its results there.
-    fn call_host(&mut self, ctx: usize, func: FuncId, base: usize) -> Result<(), Trap> {
+    /// Returns to the suspended caller, if any.
+    #[inline(always)]
+    fn pop_frame(&mut self) -> Option<Resume> {
+        let caller = self.frames.pop()?;
+        self.func = caller.func;
+        if caller.ctx != self.ctx {
+            self.switch_ctx(caller.ctx);
+        }
+        let mem = self.memory0();
+        Some(Resume {
+            ip: caller.ret,
+            fp: caller.fp,
+            mem: mem.base,
+            len: mem.len,
+        })
+    }
+
+    /// A call that is not the fast path: another instance, a host function,
+    /// or a function translated on this first call.
+    fn call_slow(
+        &mut self,
+        id: FuncId,
+        ret: *const Op,
+        fp: *mut u64,
+        callee_fp: *mut u64,
+    ) -> Result<Resume, Trap> {
+        match *self.store.func(id).kind() {
+            FuncKind::Wasm { instance, index } => {
+                let ctx = self.ctx_index(instance);
+                let func = self.code(ctx, index)?;
+                self.push_frame(func, callee_fp, ret, fp)?;
+                if ctx != self.ctx {
+                    self.switch_ctx(ctx);
+                }
+                let mem = self.memory0();
+                Ok(Resume {
+                    // SAFETY: `func` is live.
+                    ip: unsafe { (*func).ops.as_ptr() },
+                    fp: callee_fp,
+                    mem: mem.base,
+                    len: mem.len,
+                })
+            }
+            FuncKind::Host(_) => {
+                self.call_host(id, callee_fp)?;
+                let mem = self.memory0();
+                Ok(Resume {
+                    ip: ret,
+                    fp,
+                    mem: mem.base,
+                    len: mem.len,
+                })
+            }
+        }
+    }
+
+    /// `return_call`: replaces the running frame (at `fp`) with a call to
+    /// `id` whose arguments are at slot `base`. `None`: the run finished.
+    fn tail_call(&mut self, id: FuncId, fp: *mut u64, base: u32) -> Result<Option<Resume>, Trap> {
+        let regs = Regs(fp);
+        match *self.store.func(id).kind() {
+            FuncKind::Wasm { instance, index } => {
+                let ctx = self.ctx_index(instance);
+                let func = self.code(ctx, index)?;
+                // SAFETY: `func` is live.
+                let f = unsafe { &*func };
+                for i in 0..f.num_params {
+                    regs.set(i, regs.get(base + i));
+                }
+                self.check_frame(f, fp)?;
+                self.func = func;
+                if ctx != self.ctx {
+                    self.switch_ctx(ctx);
+                }
+                let mem = self.memory0();
+                Ok(Some(Resume {
+                    ip: f.ops.as_ptr(),
+                    fp,
+                    mem: mem.base,
+                    len: mem.len,
+                }))
+            }
+            FuncKind::Host(_) => {
+                // SAFETY: the arguments start at slot `base` of the frame.
+                self.call_host(id, unsafe { fp.add(base as usize) })?;
+                let n = self.store.func(id).ty().results().len() as u32;
+                for i in 0..n {
+                    regs.set(i, regs.get(base + i));
+                }
+                Ok(self.pop_frame())
+            }
+        }
+    }
+
+    /// Calls host function `func` with arguments at `args`, writing its
+    /// results there.
+    fn call_host(&mut self, func: FuncId, args: *mut u64) -> Result<(), Trap> {
         let ty = self.store.func(func).ty().clone();
-        // SAFETY (both accesses): the translator placed the call's operands
-        // in the caller's frame, which lies within the stack.
-        let args: Vec<Val> = ty
+        let regs = Regs(args);
+        let params: Vec<Val> = ty
             .params()
             .iter()
             .enumerate()
-            .map(|(i, &t)| Val::from_bits(t, unsafe { *self.stack.add(base + i) }))
+            .map(|(i, &t)| Val::from_bits(t, regs.get(i as u32)))
             .collect();
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-        let caller = Some(self.ctxs[ctx].id);
-        self.store.call_from(caller, func, &args, &mut results)?;
+        let caller = Some(self.ctxs[self.ctx].id);
+        self.store.call_from(caller, func, &params, &mut results)?;
         for (i, v) in results.iter().enumerate() {
-            unsafe { *self.stack.add(base + i) = v.to_bits() };
+            regs.set(i as u32, v.to_bits());
         }
         Ok(())
     }
 
-    fn trap_in(&self, trap: Trap, func: *const CompiledFunc, ctx: usize) -> Trap {
-        // SAFETY: `func` points into a live `ModuleCode` held by `self.ctxs`.
-        let index = unsafe { (*func).func_index };
-        trap.in_function(|| self.ctxs[ctx].module.func_name(index))
+    /// The function a `call_indirect` reaches, after the table and
+    /// signature checks; the element index is the slot after the arguments.
+    fn indirect_target(
+        &mut self,
+        table: u32,
+        type_index: u32,
+        regs: Regs,
+        base: u32,
+    ) -> Result<FuncId, Trap> {
+        let c = &self.ctxs[self.ctx];
+        let nparams = c.module.types()[type_index as usize].params().len() as u32;
+        let index = regs.get(base + nparams);
+        let inst = self.store.instance(c.id);
+        let table_id = inst.tables()[table as usize];
+        let expected = inst.type_ids()[type_index as usize];
+        let Some(r) = self.store.table(table_id).get(index) else {
+            return Err(TrapKind::UndefinedElement.into());
+        };
+        if r.is_null() {
+            return Err(TrapKind::UninitializedElement.into());
+        }
+        // SAFETY: non-null funcrefs are addresses of live slots of this store.
+        let slot = unsafe { &*(r.0 as *const VMFuncRef) };
+        if slot.type_id != expected {
+            return Err(TrapKind::IndirectCallTypeMismatch.into());
+        }
+        Ok(FuncId(slot.func_id))
+    }
+
+    #[inline(always)]
+    fn global(&self, index: u32) -> u64 {
+        // SAFETY: validated code names existing globals; the VM context's
+        // array holds one live cell per global.
+        unsafe { (**self.globals.add(index as usize)).bits[0] }
+    }
+
+    #[inline(always)]
+    fn set_global(&mut self, index: u32, value: u64) {
+        // SAFETY: as in `global`.
+        unsafe { (**self.globals.add(index as usize)).bits[0] = value }
+    }
+
+    fn func_ref(&self, index: u32) -> u64 {
+        // SAFETY: validated code names existing functions.
+        unsafe { *(*self.ctxs[self.ctx].vmctx).funcs.add(index as usize) as u64 }
+    }
+
+    /// Records a trap; the dispatch chain then unwinds.
+    #[cold]
+    fn trap(&mut self, kind: TrapKind) -> Exit {
+        self.trap_with(kind.into())
+    }
+
+    #[cold]
+    fn trap_with(&mut self, trap: Trap) -> Exit {
+        self.trap = Some(trap);
+        Exit::Trap
+    }
+
+    /// Runs function `index` of `instance` with its arguments at the bottom
+    /// of the stack; leaves its results there.
+    fn run(&mut self, instance: InstanceId, index: u32) -> Result<(), Trap> {
+        let ctx = self.ctx_index(instance);
+        self.switch_ctx(ctx);
+        let func = self.code(ctx, index)?;
+        // SAFETY: `func` points into the module's code, kept alive by `self.ctxs`.
+        let f = unsafe { &*func };
+        self.check_frame(f, self.stack)?;
+        self.func = func;
+        let mem = self.memory0();
+        let exit = dispatch(f.ops.as_ptr(), self.stack, mem.base, mem.len, self);
+        match exit {
+            Exit::Done => Ok(()),
+            _ => {
+                let trap = self
+                    .trap
+                    .take()
+                    .unwrap_or_else(|| Trap::host("interpreter stopped without a trap"));
+                // SAFETY: `self.func` is live.
+                let index = unsafe { (*self.func).func_index };
+                let name = self.ctxs[self.ctx].module.func_name(index);
+                Err(trap.in_function(|| name))
+            }
+        }
+    }
+}
+
+/// Runs ops from `ip` until the entry function returns or traps.
+#[cfg(wamr_tail_dispatch)]
+fn dispatch(ip: *const Op, fp: *mut u64, mem: *mut u8, len: u64, m: &mut Machine<'_>) -> Exit {
+    // SAFETY: `ip` is the first op of a live function.
+    unsafe { ((*ip).handler)(ip, fp, mem, len, m) }
+}
+
+/// Runs ops from `ip` until the entry function returns or traps; each
+/// handler returns here with the next op in `m.resume`.
+#[cfg(not(wamr_tail_dispatch))]
+fn dispatch(ip: *const Op, fp: *mut u64, mem: *mut u8, len: u64, m: &mut Machine<'_>) -> Exit {
+    let mut at = Resume { ip, fp, mem, len };
+    loop {
+        // SAFETY: `at.ip` is a valid op of a live function.
+        match unsafe { ((*at.ip).handler)(at.ip, at.fp, at.mem, at.len, m) } {
+            Exit::Continue => at = m.resume,
+            done => return done,
+        }
     }
 }

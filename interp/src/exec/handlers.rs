@@ -1,0 +1,838 @@
+//! One handler per instruction, and the lowering of translated code to
+//! handler-threaded ops.
+//!
+//! Every handler ends with `next!`: a tail call to the following handler
+//! (compiled to a jump) or, in loop-dispatch builds, a return to the loop.
+//! Operand conventions per op: `a` is the destination, `b`/`c` the sources
+//! (`c` may be an immediate); jumps hold a relative target in `d`.
+
+#![allow(non_snake_case)]
+
+use wamr_runtime::TrapKind;
+
+use super::Machine;
+use super::numeric::*;
+use super::op::{Exit, Function, Op};
+use super::regs::{Mem, Regs};
+use crate::code::{CompiledFunc, Instr, MemOp};
+
+/// Continues with the op at `$ip`.
+macro_rules! next {
+    ($ip:expr, $fp:expr, $mem:expr, $len:expr, $m:expr) => {{
+        let ip: *const Op = $ip;
+        #[cfg(wamr_tail_dispatch)]
+        {
+            // SAFETY: `ip` is a valid op of a live function (see `lower`).
+            return unsafe { ((*ip).handler)(ip, $fp, $mem, $len, $m) };
+        }
+        #[cfg(not(wamr_tail_dispatch))]
+        {
+            $m.resume = super::Resume {
+                ip,
+                fp: $fp,
+                mem: $mem,
+                len: $len,
+            };
+            return Exit::Continue;
+        }
+    }};
+}
+
+/// Defines handlers with the common signature; the body names the
+/// parameters `ip, fp, mb, ml, m` and the current op `op`.
+macro_rules! handlers {
+    ($( fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $m:ident| $body:block )*) => {$(
+        #[allow(unused_variables)]
+        unsafe extern "C" fn $name(
+            $ip: *const Op,
+            $fp: *mut u64,
+            $mb: *mut u8,
+            $ml: u64,
+            $m: &mut Machine<'_>,
+        ) -> Exit {
+            // SAFETY: handlers only run on ops of live functions.
+            let $op = unsafe { &*$ip };
+            let $r = Regs($fp);
+            $body
+        }
+    )*};
+}
+
+/// The op after `ip`.
+#[inline(always)]
+fn step(ip: *const Op) -> *const Op {
+    // SAFETY: every op is followed by another (functions end with a trap op).
+    unsafe { ip.add(1) }
+}
+
+/// The jump target of `ip` (relative offset in `d`).
+#[inline(always)]
+fn target(ip: *const Op) -> *const Op {
+    // SAFETY: `lower` stored an in-range relative target.
+    unsafe { ip.offset((*ip).d as i32 as isize) }
+}
+
+/// Arithmetic: `a = op(b, c)` / `a = op(b)` / `a = op(b, imm c)`, optionally trapping.
+macro_rules! arith {
+    (
+        binary { $($bn:ident: $bg:ident -> $bs:ident |$bx:ident, $by:ident| $be:expr;)* }
+        binary_trapping { $($tn:ident: $tg:ident -> $ts:ident |$tx:ident, $ty:ident| $te:expr;)* }
+        unary { $($un:ident: $ug:ident -> $us:ident |$ux:ident| $ue:expr;)* }
+        unary_trapping { $($vn:ident: $vg:ident -> $vs:ident |$vx:ident| $ve:expr;)* }
+        immediate { $($in:ident: $ig:ident -> $is:ident |$ix:ident, $iy:ident| $ie:expr;)* }
+    ) => {
+        handlers! {
+            $( fn $bn |op, r, ip, fp, mb, ml, m| {
+                let $bx = r.$bg(op.b);
+                let $by = r.$bg(op.c);
+                r.$bs(op.a, $be);
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+            $( fn $tn |op, r, ip, fp, mb, ml, m| {
+                let $tx = r.$tg(op.b);
+                let $ty = r.$tg(op.c);
+                let result: Result<_, TrapKind> = $te;
+                match result {
+                    Ok(v) => r.$ts(op.a, v),
+                    Err(kind) => return m.trap(kind),
+                }
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+            $( fn $un |op, r, ip, fp, mb, ml, m| {
+                let $ux = r.$ug(op.b);
+                r.$us(op.a, $ue);
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+            $( fn $vn |op, r, ip, fp, mb, ml, m| {
+                let $vx = r.$vg(op.b);
+                let result: Result<_, TrapKind> = $ve;
+                match result {
+                    Ok(v) => r.$vs(op.a, v),
+                    Err(kind) => return m.trap(kind),
+                }
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+            $( fn $in |op, r, ip, fp, mb, ml, m| {
+                let $ix = r.$ig(op.b);
+                let $iy = op.c as i32;
+                r.$is(op.a, $ie);
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+        }
+
+        /// Lowers an arithmetic instruction (`None` for the others).
+        fn lower_arith(instr: &Instr) -> Option<Op> {
+            Some(match *instr {
+                $( Instr::$bn { dst, a, b } => Op::new($bn, dst, a, b), )*
+                $( Instr::$tn { dst, a, b } => Op::new($tn, dst, a, b), )*
+                $( Instr::$un { dst, a } => Op::new($un, dst, a, 0), )*
+                $( Instr::$vn { dst, a } => Op::new($vn, dst, a, 0), )*
+                $( Instr::$in { dst, a, imm } => Op::new($in, dst, a, imm as u32), )*
+                _ => return None,
+            })
+        }
+    };
+}
+
+fn div_s32(x: i32, y: i32) -> Result<i32, TrapKind> {
+    match y {
+        0 => Err(TrapKind::IntegerDivideByZero),
+        -1 if x == i32::MIN => Err(TrapKind::IntegerOverflow),
+        _ => Ok(x / y),
+    }
+}
+
+fn div_s64(x: i64, y: i64) -> Result<u64, TrapKind> {
+    match y {
+        0 => Err(TrapKind::IntegerDivideByZero),
+        -1 if x == i64::MIN => Err(TrapKind::IntegerOverflow),
+        _ => Ok((x / y) as u64),
+    }
+}
+
+fn nonzero<T: PartialEq + Default>(y: T) -> Result<T, TrapKind> {
+    if y == T::default() {
+        Err(TrapKind::IntegerDivideByZero)
+    } else {
+        Ok(y)
+    }
+}
+
+arith! {
+    binary {
+        I32Add: u32 -> set_u32 |x, y| x.wrapping_add(y);
+        I32Sub: u32 -> set_u32 |x, y| x.wrapping_sub(y);
+        I32Mul: u32 -> set_u32 |x, y| x.wrapping_mul(y);
+        I32And: u32 -> set_u32 |x, y| x & y;
+        I32Or: u32 -> set_u32 |x, y| x | y;
+        I32Xor: u32 -> set_u32 |x, y| x ^ y;
+        I32Shl: u32 -> set_u32 |x, y| x.wrapping_shl(y);
+        I32ShrS: u32 -> set_u32 |x, y| (x as i32).wrapping_shr(y) as u32;
+        I32ShrU: u32 -> set_u32 |x, y| x.wrapping_shr(y);
+        I32Rotl: u32 -> set_u32 |x, y| x.rotate_left(y);
+        I32Rotr: u32 -> set_u32 |x, y| x.rotate_right(y);
+        I32Eq: u32 -> set_bool |x, y| x == y;
+        I32Ne: u32 -> set_bool |x, y| x != y;
+        I32LtS: i32 -> set_bool |x, y| x < y;
+        I32LtU: u32 -> set_bool |x, y| x < y;
+        I32GtS: i32 -> set_bool |x, y| x > y;
+        I32GtU: u32 -> set_bool |x, y| x > y;
+        I32LeS: i32 -> set_bool |x, y| x <= y;
+        I32LeU: u32 -> set_bool |x, y| x <= y;
+        I32GeS: i32 -> set_bool |x, y| x >= y;
+        I32GeU: u32 -> set_bool |x, y| x >= y;
+        I64Add: get -> set |x, y| x.wrapping_add(y);
+        I64Sub: get -> set |x, y| x.wrapping_sub(y);
+        I64Mul: get -> set |x, y| x.wrapping_mul(y);
+        I64And: get -> set |x, y| x & y;
+        I64Or: get -> set |x, y| x | y;
+        I64Xor: get -> set |x, y| x ^ y;
+        I64Shl: get -> set |x, y| x.wrapping_shl(y as u32);
+        I64ShrS: get -> set |x, y| (x as i64).wrapping_shr(y as u32) as u64;
+        I64ShrU: get -> set |x, y| x.wrapping_shr(y as u32);
+        I64Rotl: get -> set |x, y| x.rotate_left((y & 63) as u32);
+        I64Rotr: get -> set |x, y| x.rotate_right((y & 63) as u32);
+        I64Eq: get -> set_bool |x, y| x == y;
+        I64Ne: get -> set_bool |x, y| x != y;
+        I64LtS: i64 -> set_bool |x, y| x < y;
+        I64LtU: get -> set_bool |x, y| x < y;
+        I64GtS: i64 -> set_bool |x, y| x > y;
+        I64GtU: get -> set_bool |x, y| x > y;
+        I64LeS: i64 -> set_bool |x, y| x <= y;
+        I64LeU: get -> set_bool |x, y| x <= y;
+        I64GeS: i64 -> set_bool |x, y| x >= y;
+        I64GeU: get -> set_bool |x, y| x >= y;
+        F32Add: f32 -> set_f32 |x, y| x + y;
+        F32Sub: f32 -> set_f32 |x, y| x - y;
+        F32Mul: f32 -> set_f32 |x, y| x * y;
+        F32Div: f32 -> set_f32 |x, y| x / y;
+        F32Min: f32 -> set_f32 |x, y| f32_min(x, y);
+        F32Max: f32 -> set_f32 |x, y| f32_max(x, y);
+        F32Copysign: f32 -> set_f32 |x, y| x.copysign(y);
+        F32Eq: f32 -> set_bool |x, y| x == y;
+        F32Ne: f32 -> set_bool |x, y| x != y;
+        F32Lt: f32 -> set_bool |x, y| x < y;
+        F32Gt: f32 -> set_bool |x, y| x > y;
+        F32Le: f32 -> set_bool |x, y| x <= y;
+        F32Ge: f32 -> set_bool |x, y| x >= y;
+        F64Add: f64 -> set_f64 |x, y| x + y;
+        F64Sub: f64 -> set_f64 |x, y| x - y;
+        F64Mul: f64 -> set_f64 |x, y| x * y;
+        F64Div: f64 -> set_f64 |x, y| x / y;
+        F64Min: f64 -> set_f64 |x, y| f64_min(x, y);
+        F64Max: f64 -> set_f64 |x, y| f64_max(x, y);
+        F64Copysign: f64 -> set_f64 |x, y| x.copysign(y);
+        F64Eq: f64 -> set_bool |x, y| x == y;
+        F64Ne: f64 -> set_bool |x, y| x != y;
+        F64Lt: f64 -> set_bool |x, y| x < y;
+        F64Gt: f64 -> set_bool |x, y| x > y;
+        F64Le: f64 -> set_bool |x, y| x <= y;
+        F64Ge: f64 -> set_bool |x, y| x >= y;
+    }
+    binary_trapping {
+        I32DivS: i32 -> set_i32 |x, y| div_s32(x, y);
+        I32DivU: u32 -> set_u32 |x, y| nonzero(y).map(|y| x / y);
+        I32RemS: i32 -> set_i32 |x, y| nonzero(y).map(|y| x.wrapping_rem(y));
+        I32RemU: u32 -> set_u32 |x, y| nonzero(y).map(|y| x % y);
+        I64DivS: i64 -> set |x, y| div_s64(x, y);
+        I64DivU: get -> set |x, y| nonzero(y).map(|y| x / y);
+        I64RemS: i64 -> set |x, y| nonzero(y).map(|y| x.wrapping_rem(y) as u64);
+        I64RemU: get -> set |x, y| nonzero(y).map(|y| x % y);
+    }
+    unary {
+        I32Clz: u32 -> set_u32 |x| x.leading_zeros();
+        I32Ctz: u32 -> set_u32 |x| x.trailing_zeros();
+        I32Popcnt: u32 -> set_u32 |x| x.count_ones();
+        I32Eqz: u32 -> set_bool |x| x == 0;
+        I64Clz: get -> set |x| x.leading_zeros() as u64;
+        I64Ctz: get -> set |x| x.trailing_zeros() as u64;
+        I64Popcnt: get -> set |x| x.count_ones() as u64;
+        I64Eqz: get -> set_bool |x| x == 0;
+        F32Abs: u32 -> set_u32 |x| x & 0x7fff_ffff;
+        F32Neg: u32 -> set_u32 |x| x ^ 0x8000_0000;
+        F32Ceil: f32 -> set_f32 |x| f32_quiet(x.ceil());
+        F32Floor: f32 -> set_f32 |x| f32_quiet(x.floor());
+        F32Trunc: f32 -> set_f32 |x| f32_quiet(x.trunc());
+        F32Nearest: f32 -> set_f32 |x| f32_quiet(x.round_ties_even());
+        F32Sqrt: f32 -> set_f32 |x| x.sqrt();
+        F64Abs: get -> set |x| x & 0x7fff_ffff_ffff_ffff;
+        F64Neg: get -> set |x| x ^ 0x8000_0000_0000_0000;
+        F64Ceil: f64 -> set_f64 |x| f64_quiet(x.ceil());
+        F64Floor: f64 -> set_f64 |x| f64_quiet(x.floor());
+        F64Trunc: f64 -> set_f64 |x| f64_quiet(x.trunc());
+        F64Nearest: f64 -> set_f64 |x| f64_quiet(x.round_ties_even());
+        F64Sqrt: f64 -> set_f64 |x| x.sqrt();
+        I32WrapI64: get -> set |x| x as u32 as u64;
+        I64ExtendI32S: i32 -> set |x| x as i64 as u64;
+        F32ConvertI32S: i32 -> set_f32 |x| x as f32;
+        F32ConvertI32U: u32 -> set_f32 |x| x as f32;
+        F32ConvertI64S: i64 -> set_f32 |x| x as f32;
+        F32ConvertI64U: get -> set_f32 |x| x as f32;
+        F32DemoteF64: f64 -> set_f32 |x| x as f32;
+        F64ConvertI32S: i32 -> set_f64 |x| x as f64;
+        F64ConvertI32U: u32 -> set_f64 |x| x as f64;
+        F64ConvertI64S: i64 -> set_f64 |x| x as f64;
+        F64ConvertI64U: get -> set_f64 |x| x as f64;
+        F64PromoteF32: f32 -> set_f64 |x| x as f64;
+        I32Extend8S: u32 -> set_i32 |x| x as i8 as i32;
+        I32Extend16S: u32 -> set_i32 |x| x as i16 as i32;
+        I64Extend8S: get -> set |x| x as i8 as i64 as u64;
+        I64Extend16S: get -> set |x| x as i16 as i64 as u64;
+        I64Extend32S: get -> set |x| x as i32 as i64 as u64;
+        // Rust's float-to-int `as` saturates and maps NaN to 0: wasm's `trunc_sat`.
+        I32TruncSatF32S: f32 -> set_i32 |x| x as i32;
+        I32TruncSatF32U: f32 -> set_u32 |x| x as u32;
+        I32TruncSatF64S: f64 -> set_i32 |x| x as i32;
+        I32TruncSatF64U: f64 -> set_u32 |x| x as u32;
+        I64TruncSatF32S: f32 -> set |x| x as i64 as u64;
+        I64TruncSatF32U: f32 -> set |x| x as u64;
+        I64TruncSatF64S: f64 -> set |x| x as i64 as u64;
+        I64TruncSatF64U: f64 -> set |x| x as u64;
+    }
+    unary_trapping {
+        I32TruncF32S: f32 -> set_i32 |x| i32_trunc_s(x as f64);
+        I32TruncF32U: f32 -> set_u32 |x| i32_trunc_u(x as f64);
+        I32TruncF64S: f64 -> set_i32 |x| i32_trunc_s(x);
+        I32TruncF64U: f64 -> set_u32 |x| i32_trunc_u(x);
+        I64TruncF32S: f32 -> set |x| i64_trunc_s(x as f64).map(|v| v as u64);
+        I64TruncF32U: f32 -> set |x| i64_trunc_u(x as f64);
+        I64TruncF64S: f64 -> set |x| i64_trunc_s(x).map(|v| v as u64);
+        I64TruncF64U: f64 -> set |x| i64_trunc_u(x);
+    }
+    immediate {
+        I32AddImm: u32 -> set_u32 |x, y| x.wrapping_add(y as u32);
+        I32MulImm: u32 -> set_u32 |x, y| x.wrapping_mul(y as u32);
+        I32AndImm: u32 -> set_u32 |x, y| x & y as u32;
+        I32OrImm: u32 -> set_u32 |x, y| x | y as u32;
+        I32XorImm: u32 -> set_u32 |x, y| x ^ y as u32;
+        I32ShlImm: u32 -> set_u32 |x, y| x.wrapping_shl(y as u32);
+        I32ShrSImm: i32 -> set_i32 |x, y| x.wrapping_shr(y as u32);
+        I32ShrUImm: u32 -> set_u32 |x, y| x.wrapping_shr(y as u32);
+        I32EqImm: i32 -> set_bool |x, y| x == y;
+        I32NeImm: i32 -> set_bool |x, y| x != y;
+        I32LtSImm: i32 -> set_bool |x, y| x < y;
+        I32LtUImm: u32 -> set_bool |x, y| x < y as u32;
+        I32GtSImm: i32 -> set_bool |x, y| x > y;
+        I32GtUImm: u32 -> set_bool |x, y| x > y as u32;
+        I64AddImm: get -> set |x, y| x.wrapping_add(y as i64 as u64);
+        I64AndImm: get -> set |x, y| x & y as i64 as u64;
+        I64ShlImm: get -> set |x, y| x.wrapping_shl(y as u32);
+        I64ShrUImm: get -> set |x, y| x.wrapping_shr(y as u32);
+    }
+}
+
+/// Conditional jumps: `if cond(a, b) { jump }` (b a slot or an immediate).
+macro_rules! branches {
+    (
+        slots { $($sn:ident: $sg:ident |$sx:ident, $sy:ident| $se:expr;)* }
+        immediates { $($in:ident: $ig:ident |$ix:ident, $iy:ident| $ie:expr;)* }
+    ) => {
+        handlers! {
+            $( fn $sn |op, r, ip, fp, mb, ml, m| {
+                let $sx = r.$sg(op.a);
+                let $sy = r.$sg(op.b);
+                next!(if $se { target(ip) } else { step(ip) }, fp, mb, ml, m)
+            } )*
+            $( fn $in |op, r, ip, fp, mb, ml, m| {
+                let $ix = r.$ig(op.a);
+                let $iy = op.b as i32;
+                next!(if $ie { target(ip) } else { step(ip) }, fp, mb, ml, m)
+            } )*
+        }
+
+        fn lower_branch(instr: &Instr, rel: i32) -> Option<Op> {
+            Some(match *instr {
+                $( Instr::$sn { a, b, .. } => jump($sn, a, b, rel), )*
+                $( Instr::$in { a, imm, .. } => jump($in, a, imm as u32, rel), )*
+                Instr::BrIfNez { cond, .. } => jump(BrIfNez, cond, 0, rel),
+                Instr::BrIfEqz { cond, .. } => jump(BrIfEqz, cond, 0, rel),
+                Instr::Br { .. } => jump(Br, 0, 0, rel),
+                _ => return None,
+            })
+        }
+    };
+}
+
+branches! {
+    slots {
+        BrIfI32Eq: u32 |x, y| x == y;
+        BrIfI32Ne: u32 |x, y| x != y;
+        BrIfI32LtS: i32 |x, y| x < y;
+        BrIfI32LtU: u32 |x, y| x < y;
+        BrIfI32GtS: i32 |x, y| x > y;
+        BrIfI32GtU: u32 |x, y| x > y;
+        BrIfI32LeS: i32 |x, y| x <= y;
+        BrIfI32LeU: u32 |x, y| x <= y;
+        BrIfI32GeS: i32 |x, y| x >= y;
+        BrIfI32GeU: u32 |x, y| x >= y;
+    }
+    immediates {
+        BrIfI32EqImm: i32 |x, y| x == y;
+        BrIfI32NeImm: i32 |x, y| x != y;
+        BrIfI32LtSImm: i32 |x, y| x < y;
+        BrIfI32LtUImm: u32 |x, y| x < y as u32;
+        BrIfI32GtSImm: i32 |x, y| x > y;
+        BrIfI32GtUImm: u32 |x, y| x > y as u32;
+        BrIfI32LeSImm: i32 |x, y| x <= y;
+        BrIfI32LeUImm: u32 |x, y| x <= y as u32;
+        BrIfI32GeSImm: i32 |x, y| x >= y;
+        BrIfI32GeUImm: u32 |x, y| x >= y as u32;
+    }
+}
+
+/// A jump op: operands `a`, `b` and the relative target in `d`.
+fn jump(handler: super::op::Handler, a: u32, b: u32, rel: i32) -> Op {
+    Op {
+        handler,
+        a,
+        b,
+        c: 0,
+        d: rel as u32,
+    }
+}
+
+/// Loads: `a = mem[b + c]`.
+macro_rules! loads {
+    ($($name:ident: $n:literal |$bytes:ident| $conv:expr;)*) => {
+        handlers! {
+            $( fn $name |op, r, ip, fp, mb, ml, m| {
+                match (Mem { base: mb, len: ml }).load::<$n>(r.get(op.b), op.c as u64) {
+                    Ok($bytes) => r.set(op.a, $conv),
+                    Err(kind) => return m.trap(kind),
+                }
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+        }
+    };
+}
+
+loads! {
+    Load32: 4 |b| u32::from_le_bytes(b) as u64;
+    Load64: 8 |b| u64::from_le_bytes(b);
+    I32Load8S: 1 |b| b[0] as i8 as i32 as u32 as u64;
+    Load8U: 1 |b| b[0] as u64;
+    I32Load16S: 2 |b| i16::from_le_bytes(b) as i32 as u32 as u64;
+    Load16U: 2 |b| u16::from_le_bytes(b) as u64;
+    I64Load8S: 1 |b| b[0] as i8 as i64 as u64;
+    I64Load16S: 2 |b| i16::from_le_bytes(b) as i64 as u64;
+    I64Load32S: 4 |b| i32::from_le_bytes(b) as i64 as u64;
+}
+
+/// Stores: `mem[a + c] = b`.
+macro_rules! stores {
+    ($($name:ident: $n:literal |$v:ident| $bytes:expr;)*) => {
+        handlers! {
+            $( fn $name |op, r, ip, fp, mb, ml, m| {
+                let $v = r.get(op.b);
+                if let Err(kind) = (Mem { base: mb, len: ml }).store::<$n>(r.get(op.a), op.c as u64, $bytes) {
+                    return m.trap(kind);
+                }
+                next!(step(ip), fp, mb, ml, m)
+            } )*
+        }
+    };
+}
+
+stores! {
+    Store8: 1 |v| [v as u8];
+    Store16: 2 |v| (v as u16).to_le_bytes();
+    Store32: 4 |v| (v as u32).to_le_bytes();
+    Store64: 8 |v| v.to_le_bytes();
+}
+
+handlers! {
+    fn TrapOp |op, r, ip, fp, mb, ml, m| {
+        m.trap(super::TRAP_KINDS[op.a as usize])
+    }
+    fn Copy |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, r.get(op.b));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn Const32 |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, op.c as u64);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn Const64 |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, op.imm64());
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn Br |op, r, ip, fp, mb, ml, m| {
+        next!(target(ip), fp, mb, ml, m)
+    }
+    fn BrIfNez |op, r, ip, fp, mb, ml, m| {
+        next!(if r.u32(op.a) != 0 { target(ip) } else { step(ip) }, fp, mb, ml, m)
+    }
+    fn BrIfEqz |op, r, ip, fp, mb, ml, m| {
+        next!(if r.u32(op.a) == 0 { target(ip) } else { step(ip) }, fp, mb, ml, m)
+    }
+    fn BrTable |op, r, ip, fp, mb, ml, m| {
+        // Entries follow the table op: (dst a, src b, jump d); `c` counts values.
+        let i = r.u32(op.a).min(op.b) as usize;
+        // SAFETY: the table is followed by `b + 1` entries.
+        let entry = unsafe { ip.add(1 + i) };
+        let (dst, src) = unsafe { ((*entry).a, (*entry).b) };
+        if dst != src {
+            for k in 0..op.c {
+                r.set(dst + k, r.get(src + k));
+            }
+        }
+        next!(target(entry), fp, mb, ml, m)
+    }
+    fn Select |op, r, ip, fp, mb, ml, m| {
+        let v = if r.u32(op.a + 2) != 0 { r.get(op.b) } else { r.get(op.c) };
+        r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn Return |op, r, ip, fp, mb, ml, m| {
+        // Results at `b..b + c` move to the frame base, where the caller expects them.
+        if op.b != 0 {
+            for i in 0..op.c {
+                r.set(i, r.get(op.b + i));
+            }
+        }
+        match m.pop_frame() {
+            None => Exit::Done,
+            Some(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+        }
+    }
+    fn Call |op, r, ip, fp, mb, ml, m| {
+        // SAFETY: the arguments start at slot `b` of this frame.
+        let callee_fp = unsafe { fp.add(op.b as usize) };
+        if let Some(f) = m.local_code(op.a) {
+            // Fast path: an already translated function of this instance.
+            if let Err(kind) = m.push_frame(f, callee_fp, step(ip), fp) {
+                return m.trap(kind);
+            }
+            // SAFETY: compiled functions outlive the machine's contexts.
+            let entry = unsafe { (*f).ops.as_ptr() };
+            next!(entry, callee_fp, mb, ml, m)
+        }
+        let id = m.func_id(op.a);
+        match m.call_slow(id, step(ip), fp, callee_fp) {
+            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Err(t) => m.trap_with(t),
+        }
+    }
+    fn CallIndirect |op, r, ip, fp, mb, ml, m| {
+        // a: type index, b: argument base, c: table; the element index follows the arguments.
+        let id = match m.indirect_target(op.c, op.a, r, op.b) {
+            Ok(id) => id,
+            Err(t) => return m.trap_with(t),
+        };
+        // SAFETY: the arguments start at slot `b` of this frame.
+        let callee_fp = unsafe { fp.add(op.b as usize) };
+        match m.call_slow(id, step(ip), fp, callee_fp) {
+            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Err(t) => m.trap_with(t),
+        }
+    }
+    fn ReturnCall |op, r, ip, fp, mb, ml, m| {
+        let id = m.func_id(op.a);
+        match m.tail_call(id, fp, op.b) {
+            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(None) => Exit::Done,
+            Err(t) => m.trap_with(t),
+        }
+    }
+    fn ReturnCallIndirect |op, r, ip, fp, mb, ml, m| {
+        let id = match m.indirect_target(op.c, op.a, r, op.b) {
+            Ok(id) => id,
+            Err(t) => return m.trap_with(t),
+        };
+        match m.tail_call(id, fp, op.b) {
+            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(None) => Exit::Done,
+            Err(t) => m.trap_with(t),
+        }
+    }
+    fn GlobalGet |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, m.global(op.b));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn GlobalSet |op, r, ip, fp, mb, ml, m| {
+        m.set_global(op.b, r.get(op.a));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn RefFunc |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, m.func_ref(op.b));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn LoadExt |op, r, ip, fp, mb, ml, m| {
+        match m.load_ext(op.c, r.get(op.b)) {
+            Ok(v) => r.set(op.a, v),
+            Err(kind) => return m.trap(kind),
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn StoreExt |op, r, ip, fp, mb, ml, m| {
+        if let Err(kind) = m.store_ext(op.c, r.get(op.a), r.get(op.b)) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn MemorySize |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, m.memory_pages(op.b));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn MemoryGrow |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, m.memory_grow(op.c, r.get(op.b)));
+        let mem = m.memory0();
+        next!(step(ip), fp, mem.base, mem.len, m)
+    }
+    fn MemoryFill |op, r, ip, fp, mb, ml, m| {
+        let (d, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
+        if let Err(kind) = m.memory_fill(op.b, d, v as u8, n) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn MemoryCopy |op, r, ip, fp, mb, ml, m| {
+        let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
+        if let Err(kind) = m.memory_copy(op.b, op.c, d, s, n) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn MemoryInit |op, r, ip, fp, mb, ml, m| {
+        let (d, s, n) = (r.get(op.a), r.u32(op.a + 1), r.u32(op.a + 2));
+        if let Err(t) = m.memory_init(op.b, op.c, d, s as u64, n as u64) {
+            return m.trap_with(t);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn DataDrop |op, r, ip, fp, mb, ml, m| {
+        m.data_drop(op.a);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableGet |op, r, ip, fp, mb, ml, m| {
+        match m.table_get(op.c, r.get(op.b)) {
+            Ok(v) => r.set(op.a, v),
+            Err(kind) => return m.trap(kind),
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableSet |op, r, ip, fp, mb, ml, m| {
+        if let Err(kind) = m.table_set(op.c, r.get(op.a), r.get(op.b)) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableSize |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, m.table_size(op.b));
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableGrow |op, r, ip, fp, mb, ml, m| {
+        let v = m.table_grow(op.b, r.get(op.a), r.get(op.a + 1));
+        r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableFill |op, r, ip, fp, mb, ml, m| {
+        let (i, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
+        if let Err(kind) = m.table_fill(op.b, i, v, n) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableCopy |op, r, ip, fp, mb, ml, m| {
+        let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
+        if let Err(kind) = m.table_copy(op.b, op.c, d, s, n) {
+            return m.trap(kind);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn TableInit |op, r, ip, fp, mb, ml, m| {
+        let (d, s, n) = (r.get(op.a), r.u32(op.a + 1), r.u32(op.a + 2));
+        if let Err(t) = m.table_init(op.b, op.c, d, s as u64, n as u64) {
+            return m.trap_with(t);
+        }
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn ElemDrop |op, r, ip, fp, mb, ml, m| {
+        m.elem_drop(op.a);
+        next!(step(ip), fp, mb, ml, m)
+    }
+}
+
+/// The index of `kind` in [`super::TRAP_KINDS`] (a `Trap` op's operand).
+fn trap_index(kind: TrapKind) -> u32 {
+    super::TRAP_KINDS
+        .iter()
+        .position(|&k| k == kind)
+        .expect("every trap kind is listed") as u32
+}
+
+/// Lowers translated code to threaded ops (one op per instruction, so jump
+/// targets keep their indices).
+pub fn lower(f: CompiledFunc) -> Function {
+    let code = &f.code;
+    let mut ops = Vec::with_capacity(code.len());
+    for (pc, instr) in code.iter().enumerate() {
+        let rel = |target: u32| (target as i64 - pc as i64) as i32;
+        let jump_target = match *instr {
+            Instr::Br { target }
+            | Instr::BrIfNez { target, .. }
+            | Instr::BrIfEqz { target, .. }
+            | Instr::BrIfI32Eq { target, .. }
+            | Instr::BrIfI32Ne { target, .. }
+            | Instr::BrIfI32LtS { target, .. }
+            | Instr::BrIfI32LtU { target, .. }
+            | Instr::BrIfI32GtS { target, .. }
+            | Instr::BrIfI32GtU { target, .. }
+            | Instr::BrIfI32LeS { target, .. }
+            | Instr::BrIfI32LeU { target, .. }
+            | Instr::BrIfI32GeS { target, .. }
+            | Instr::BrIfI32GeU { target, .. }
+            | Instr::BrIfI32EqImm { target, .. }
+            | Instr::BrIfI32NeImm { target, .. }
+            | Instr::BrIfI32LtSImm { target, .. }
+            | Instr::BrIfI32LtUImm { target, .. }
+            | Instr::BrIfI32GtSImm { target, .. }
+            | Instr::BrIfI32GtUImm { target, .. }
+            | Instr::BrIfI32LeSImm { target, .. }
+            | Instr::BrIfI32LeUImm { target, .. }
+            | Instr::BrIfI32GeSImm { target, .. }
+            | Instr::BrIfI32GeUImm { target, .. } => Some(rel(target)),
+            _ => None,
+        };
+        let op = if let Some(rel) = jump_target {
+            lower_branch(instr, rel).expect("a jump")
+        } else if let Some(op) = lower_arith(instr) {
+            op
+        } else {
+            lower_other(instr, rel)
+        };
+        ops.push(op);
+    }
+    Function {
+        ops: ops.into(),
+        num_params: f.num_params,
+        num_locals: f.num_locals,
+        frame_size: f.frame_size,
+        mem_args: f.mem_args,
+        func_index: f.func_index,
+    }
+}
+
+fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
+    use Instr as I;
+    match *instr {
+        I::Trap { kind } => Op::new(TrapOp, trap_index(kind), 0, 0),
+        I::Copy { dst, src } => Op::new(Copy, dst, src, 0),
+        I::Const32 { dst, value } => Op::new(Const32, dst, 0, value),
+        I::Const64 { dst, value } => Op::wide(Const64, dst, value),
+        I::BrTable { index, len, count } => Op::new(BrTable, index, len, count),
+        // Never executed: read by `BrTable`.
+        I::BrTableTarget { target, dst, src } => jump(TrapOp, dst, src, rel(target)),
+        I::Return { src, count } => Op::new(Return, 0, src, count),
+        I::Call { func, base } => Op::new(Call, func, base, 0),
+        I::CallIndirect {
+            type_index,
+            table,
+            base,
+        } => Op::new(CallIndirect, type_index, base, table),
+        I::ReturnCall { func, base } => Op::new(ReturnCall, func, base, 0),
+        I::ReturnCallIndirect {
+            type_index,
+            table,
+            base,
+        } => Op::new(ReturnCallIndirect, type_index, base, table),
+        I::Select { dst, a, b } => Op::new(Select, dst, a, b),
+        I::GlobalGet { dst, global } => Op::new(GlobalGet, dst, global, 0),
+        I::GlobalSet { src, global } => Op::new(GlobalSet, src, global, 0),
+        I::RefFunc { dst, func } => Op::new(RefFunc, dst, func, 0),
+        I::Load32 { dst, addr, offset } => Op::new(Load32, dst, addr, offset),
+        I::Load64 { dst, addr, offset } => Op::new(Load64, dst, addr, offset),
+        I::I32Load8S { dst, addr, offset } => Op::new(I32Load8S, dst, addr, offset),
+        I::Load8U { dst, addr, offset } => Op::new(Load8U, dst, addr, offset),
+        I::I32Load16S { dst, addr, offset } => Op::new(I32Load16S, dst, addr, offset),
+        I::Load16U { dst, addr, offset } => Op::new(Load16U, dst, addr, offset),
+        I::I64Load8S { dst, addr, offset } => Op::new(I64Load8S, dst, addr, offset),
+        I::I64Load16S { dst, addr, offset } => Op::new(I64Load16S, dst, addr, offset),
+        I::I64Load32S { dst, addr, offset } => Op::new(I64Load32S, dst, addr, offset),
+        I::Store8 {
+            addr,
+            value,
+            offset,
+        } => Op::new(Store8, addr, value, offset),
+        I::Store16 {
+            addr,
+            value,
+            offset,
+        } => Op::new(Store16, addr, value, offset),
+        I::Store32 {
+            addr,
+            value,
+            offset,
+        } => Op::new(Store32, addr, value, offset),
+        I::Store64 {
+            addr,
+            value,
+            offset,
+        } => Op::new(Store64, addr, value, offset),
+        I::LoadExt { dst, addr, ext } => Op::new(LoadExt, dst, addr, ext),
+        I::StoreExt { addr, value, ext } => Op::new(StoreExt, addr, value, ext),
+        I::MemorySize { dst, memory } => Op::new(MemorySize, dst, memory, 0),
+        I::MemoryGrow { dst, delta, memory } => Op::new(MemoryGrow, dst, delta, memory),
+        I::MemoryFill { base, memory } => Op::new(MemoryFill, base, memory, 0),
+        I::MemoryCopy {
+            base,
+            dst_memory,
+            src_memory,
+        } => Op::new(MemoryCopy, base, dst_memory, src_memory),
+        I::MemoryInit {
+            base,
+            memory,
+            segment,
+        } => Op::new(MemoryInit, base, memory, segment),
+        I::DataDrop { segment } => Op::new(DataDrop, segment, 0, 0),
+        I::TableGet { dst, index, table } => Op::new(TableGet, dst, index, table),
+        I::TableSet {
+            index,
+            value,
+            table,
+        } => Op::new(TableSet, index, value, table),
+        I::TableSize { dst, table } => Op::new(TableSize, dst, table, 0),
+        I::TableGrow { base, table } => Op::new(TableGrow, base, table, 0),
+        I::TableFill { base, table } => Op::new(TableFill, base, table, 0),
+        I::TableCopy {
+            base,
+            dst_table,
+            src_table,
+        } => Op::new(TableCopy, base, dst_table, src_table),
+        I::TableInit {
+            base,
+            table,
+            segment,
+        } => Op::new(TableInit, base, table, segment),
+        I::ElemDrop { segment } => Op::new(ElemDrop, segment, 0, 0),
+        other => unreachable!("{other:?} is lowered elsewhere"),
+    }
+}
+
+/// How a `LoadExt`/`StoreExt` accesses memory, applied to `mem`.
+pub fn ext_load(mem: Mem, op: MemOp, addr: u64, offset: u64) -> Result<u64, TrapKind> {
+    Ok(match op {
+        MemOp::Load32 => u32::from_le_bytes(mem.load(addr, offset)?) as u64,
+        MemOp::Load64 => u64::from_le_bytes(mem.load(addr, offset)?),
+        MemOp::I32Load8S => i8::from_le_bytes(mem.load(addr, offset)?) as i32 as u32 as u64,
+        MemOp::Load8U => u8::from_le_bytes(mem.load(addr, offset)?) as u64,
+        MemOp::I32Load16S => i16::from_le_bytes(mem.load(addr, offset)?) as i32 as u32 as u64,
+        MemOp::Load16U => u16::from_le_bytes(mem.load(addr, offset)?) as u64,
+        MemOp::I64Load8S => i8::from_le_bytes(mem.load(addr, offset)?) as i64 as u64,
+        MemOp::I64Load16S => i16::from_le_bytes(mem.load(addr, offset)?) as i64 as u64,
+        MemOp::I64Load32S => i32::from_le_bytes(mem.load(addr, offset)?) as i64 as u64,
+        MemOp::Store8 | MemOp::Store16 | MemOp::Store32 | MemOp::Store64 => {
+            unreachable!("not a load")
+        }
+    })
+}
+
+pub fn ext_store(mem: Mem, op: MemOp, addr: u64, offset: u64, v: u64) -> Result<(), TrapKind> {
+    match op {
+        MemOp::Store8 => mem.store(addr, offset, [v as u8]),
+        MemOp::Store16 => mem.store(addr, offset, (v as u16).to_le_bytes()),
+        MemOp::Store32 => mem.store(addr, offset, (v as u32).to_le_bytes()),
+        MemOp::Store64 => mem.store(addr, offset, v.to_le_bytes()),
+        _ => unreachable!("not a store"),
+    }
+}

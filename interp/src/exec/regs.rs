@@ -1,0 +1,117 @@
+//! Access to the current frame's slots and to linear memory 0.
+
+use wamr_runtime::TrapKind;
+
+use crate::code::Slot;
+
+/// The current frame's slots.
+///
+/// Invariant (what makes `get`/`set` sound): the translator only emits slot
+/// indices below the function's `frame_size`, and a frame is entered only
+/// after `push_frame` checked that `frame_size` slots from its base lie
+/// within the value stack.
+#[derive(Clone, Copy)]
+pub struct Regs(pub *mut u64);
+
+impl Regs {
+    #[inline(always)]
+    pub fn get(self, s: Slot) -> u64 {
+        // SAFETY: see the type's invariant.
+        unsafe { *self.0.add(s as usize) }
+    }
+    #[inline(always)]
+    pub fn set(self, s: Slot, v: u64) {
+        // SAFETY: see the type's invariant.
+        unsafe { *self.0.add(s as usize) = v }
+    }
+    #[inline(always)]
+    pub fn i32(self, s: Slot) -> i32 {
+        self.get(s) as u32 as i32
+    }
+    #[inline(always)]
+    pub fn u32(self, s: Slot) -> u32 {
+        self.get(s) as u32
+    }
+    #[inline(always)]
+    pub fn i64(self, s: Slot) -> i64 {
+        self.get(s) as i64
+    }
+    #[inline(always)]
+    pub fn f32(self, s: Slot) -> f32 {
+        f32::from_bits(self.get(s) as u32)
+    }
+    #[inline(always)]
+    pub fn f64(self, s: Slot) -> f64 {
+        f64::from_bits(self.get(s))
+    }
+    /// i32 results are stored zero-extended.
+    #[inline(always)]
+    pub fn set_u32(self, s: Slot, v: u32) {
+        self.set(s, v as u64)
+    }
+    #[inline(always)]
+    pub fn set_i32(self, s: Slot, v: i32) {
+        self.set(s, v as u32 as u64)
+    }
+    #[inline(always)]
+    pub fn set_bool(self, s: Slot, v: bool) {
+        self.set(s, v as u64)
+    }
+    #[inline(always)]
+    pub fn set_f32(self, s: Slot, v: f32) {
+        self.set(s, v.to_bits() as u64)
+    }
+    #[inline(always)]
+    pub fn set_f64(self, s: Slot, v: f64) {
+        self.set(s, v.to_bits())
+    }
+}
+
+/// A view of a linear memory: base and accessible length. Memory 0's view
+/// travels with the dispatch and is refreshed wherever it may change (calls,
+/// returns, `memory.grow`).
+#[derive(Clone, Copy)]
+pub struct Mem {
+    pub base: *mut u8,
+    pub len: u64,
+}
+
+impl Mem {
+    pub const EMPTY: Mem = Mem {
+        base: std::ptr::NonNull::dangling().as_ptr(),
+        len: 0,
+    };
+
+    /// The address of `size` bytes at `addr + offset`, bounds-checked in
+    /// u64 arithmetic (memory64 addresses may overflow).
+    #[inline(always)]
+    fn at(self, addr: u64, offset: u64, size: u64) -> Result<*mut u8, TrapKind> {
+        match addr.checked_add(offset) {
+            Some(ea) if self.len >= size && ea <= self.len - size => {
+                // SAFETY: [ea, ea + size) lies within the accessible memory.
+                Ok(unsafe { self.base.add(ea as usize) })
+            }
+            _ => Err(TrapKind::MemoryOutOfBounds),
+        }
+    }
+
+    #[inline(always)]
+    pub fn load<const N: usize>(self, addr: u64, offset: u64) -> Result<[u8; N], TrapKind> {
+        let p = self.at(addr, offset, N as u64)?;
+        // SAFETY: `at` checked the range; wasm accesses may be unaligned.
+        Ok(unsafe { std::ptr::read_unaligned(p as *const [u8; N]) })
+    }
+
+    #[inline(always)]
+    pub fn store<const N: usize>(
+        self,
+        addr: u64,
+        offset: u64,
+        bytes: [u8; N],
+    ) -> Result<(), TrapKind> {
+        let p = self.at(addr, offset, N as u64)?;
+        // SAFETY: as in `load`.
+        unsafe { std::ptr::write_unaligned(p as *mut [u8; N], bytes) };
+        Ok(())
+    }
+}

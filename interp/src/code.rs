@@ -210,6 +210,8 @@ pub struct CompiledFunc {
     /// Slots the frame needs (parameters, locals and the deepest stack).
     pub frame_size: u32,
     pub mem_args: Box<[MemArg]>,
+    /// Whether memory 0 is a memory64 (its accesses need wider bounds checks).
+    pub memory0_is_64: bool,
     /// The module function index, for trap messages.
     pub func_index: u32,
 }

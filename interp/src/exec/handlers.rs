@@ -27,7 +27,7 @@ macro_rules! next {
         }
         #[cfg(not(wamr_tail_dispatch))]
         {
-            $m.resume = super::Resume {
+            $m.resume = crate::exec::Resume {
                 ip,
                 fp: $fp,
                 mem: $mem,
@@ -391,53 +391,108 @@ fn jump(handler: super::op::Handler, a: u32, b: u32, rel: i32) -> Op {
     }
 }
 
-/// Loads: `a = mem[b + c]`.
-macro_rules! loads {
-    ($($name:ident: $n:literal |$bytes:ident| $conv:expr;)*) => {
+/// A load: `a = mem[b + c]`, reading a `$ty` and widening it to a slot;
+/// `$check` is the bounds check (`ptr32` or `ptr`).
+macro_rules! load {
+    ($check:ident, $name:ident, $ty:ty, |$v:ident| $conv:expr) => {
         handlers! {
-            $( fn $name |op, r, ip, fp, mb, ml, m| {
-                match (Mem { base: mb, len: ml }).load::<$n>(r.get(op.b), op.c as u64) {
-                    Ok($bytes) => r.set(op.a, $conv),
-                    Err(kind) => return m.trap(kind),
-                }
+            fn $name |op, r, ip, fp, mb, ml, m| {
+                let size = std::mem::size_of::<$ty>() as u32;
+                let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.b), op.c, size) else {
+                    return m.trap(TrapKind::MemoryOutOfBounds);
+                };
+                // SAFETY: the range was checked; wasm accesses may be unaligned.
+                let $v = <$ty>::from_le(unsafe { std::ptr::read_unaligned(p as *const $ty) });
+                r.set(op.a, $conv);
                 next!(step(ip), fp, mb, ml, m)
-            } )*
+            }
         }
     };
 }
 
-loads! {
-    Load32: 4 |b| u32::from_le_bytes(b) as u64;
-    Load64: 8 |b| u64::from_le_bytes(b);
-    I32Load8S: 1 |b| b[0] as i8 as i32 as u32 as u64;
-    Load8U: 1 |b| b[0] as u64;
-    I32Load16S: 2 |b| i16::from_le_bytes(b) as i32 as u32 as u64;
-    Load16U: 2 |b| u16::from_le_bytes(b) as u64;
-    I64Load8S: 1 |b| b[0] as i8 as i64 as u64;
-    I64Load16S: 2 |b| i16::from_le_bytes(b) as i64 as u64;
-    I64Load32S: 4 |b| i32::from_le_bytes(b) as i64 as u64;
-}
-
-/// Stores: `mem[a + c] = b`.
-macro_rules! stores {
-    ($($name:ident: $n:literal |$v:ident| $bytes:expr;)*) => {
+/// A store: `mem[a + c] = b`, narrowed to a `$ty`.
+macro_rules! store {
+    ($check:ident, $name:ident, $ty:ty) => {
         handlers! {
-            $( fn $name |op, r, ip, fp, mb, ml, m| {
-                let $v = r.get(op.b);
-                if let Err(kind) = (Mem { base: mb, len: ml }).store::<$n>(r.get(op.a), op.c as u64, $bytes) {
-                    return m.trap(kind);
-                }
+            fn $name |op, r, ip, fp, mb, ml, m| {
+                let size = std::mem::size_of::<$ty>() as u32;
+                let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.a), op.c, size) else {
+                    return m.trap(TrapKind::MemoryOutOfBounds);
+                };
+                let v = (r.get(op.b) as $ty).to_le();
+                // SAFETY: the range was checked; wasm accesses may be unaligned.
+                unsafe { std::ptr::write_unaligned(p as *mut $ty, v) };
                 next!(step(ip), fp, mb, ml, m)
-            } )*
+            }
         }
     };
 }
 
-stores! {
-    Store8: 1 |v| [v as u8];
-    Store16: 2 |v| (v as u16).to_le_bytes();
-    Store32: 4 |v| (v as u32).to_le_bytes();
-    Store64: 8 |v| v.to_le_bytes();
+/// Loads and stores of memory 0, in two sets: memory32 (`m32`, cheaper
+/// bounds check) and memory64 (`m64`, overflow-proof bounds check).
+macro_rules! memory_ops {
+    ($check:ident) => {
+        use super::*;
+
+        load!($check, Load32, u32, |v| v as u64);
+        load!($check, Load64, u64, |v| v);
+        load!($check, I32Load8S, i8, |v| v as i32 as u32 as u64);
+        load!($check, Load8U, u8, |v| v as u64);
+        load!($check, I32Load16S, i16, |v| v as i32 as u32 as u64);
+        load!($check, Load16U, u16, |v| v as u64);
+        load!($check, I64Load8S, i8, |v| v as i64 as u64);
+        load!($check, I64Load16S, i16, |v| v as i64 as u64);
+        load!($check, I64Load32S, i32, |v| v as i64 as u64);
+        store!($check, Store8, u8);
+        store!($check, Store16, u16);
+        store!($check, Store32, u32);
+        store!($check, Store64, u64);
+
+        /// Lowers a memory-0 load or store.
+        pub(super) fn lower(instr: &Instr) -> Option<Op> {
+            use Instr as I;
+            Some(match *instr {
+                I::Load32 { dst, addr, offset } => Op::new(Load32, dst, addr, offset),
+                I::Load64 { dst, addr, offset } => Op::new(Load64, dst, addr, offset),
+                I::I32Load8S { dst, addr, offset } => Op::new(I32Load8S, dst, addr, offset),
+                I::Load8U { dst, addr, offset } => Op::new(Load8U, dst, addr, offset),
+                I::I32Load16S { dst, addr, offset } => Op::new(I32Load16S, dst, addr, offset),
+                I::Load16U { dst, addr, offset } => Op::new(Load16U, dst, addr, offset),
+                I::I64Load8S { dst, addr, offset } => Op::new(I64Load8S, dst, addr, offset),
+                I::I64Load16S { dst, addr, offset } => Op::new(I64Load16S, dst, addr, offset),
+                I::I64Load32S { dst, addr, offset } => Op::new(I64Load32S, dst, addr, offset),
+                I::Store8 {
+                    addr,
+                    value,
+                    offset,
+                } => Op::new(Store8, addr, value, offset),
+                I::Store16 {
+                    addr,
+                    value,
+                    offset,
+                } => Op::new(Store16, addr, value, offset),
+                I::Store32 {
+                    addr,
+                    value,
+                    offset,
+                } => Op::new(Store32, addr, value, offset),
+                I::Store64 {
+                    addr,
+                    value,
+                    offset,
+                } => Op::new(Store64, addr, value, offset),
+                _ => return None,
+            })
+        }
+    };
+}
+
+mod m32 {
+    memory_ops!(ptr32);
+}
+
+mod m64 {
+    memory_ops!(ptr);
 }
 
 handlers! {
@@ -665,6 +720,11 @@ fn trap_index(kind: TrapKind) -> u32 {
 /// targets keep their indices).
 pub fn lower(f: CompiledFunc) -> Function {
     let code = &f.code;
+    let memory_op = if f.memory0_is_64 {
+        m64::lower
+    } else {
+        m32::lower
+    };
     let mut ops = Vec::with_capacity(code.len());
     for (pc, instr) in code.iter().enumerate() {
         let rel = |target: u32| (target as i64 - pc as i64) as i32;
@@ -697,6 +757,8 @@ pub fn lower(f: CompiledFunc) -> Function {
         let op = if let Some(rel) = jump_target {
             lower_branch(instr, rel).expect("a jump")
         } else if let Some(op) = lower_arith(instr) {
+            op
+        } else if let Some(op) = memory_op(instr) {
             op
         } else {
             lower_other(instr, rel)
@@ -740,35 +802,6 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
         I::GlobalGet { dst, global } => Op::new(GlobalGet, dst, global, 0),
         I::GlobalSet { src, global } => Op::new(GlobalSet, src, global, 0),
         I::RefFunc { dst, func } => Op::new(RefFunc, dst, func, 0),
-        I::Load32 { dst, addr, offset } => Op::new(Load32, dst, addr, offset),
-        I::Load64 { dst, addr, offset } => Op::new(Load64, dst, addr, offset),
-        I::I32Load8S { dst, addr, offset } => Op::new(I32Load8S, dst, addr, offset),
-        I::Load8U { dst, addr, offset } => Op::new(Load8U, dst, addr, offset),
-        I::I32Load16S { dst, addr, offset } => Op::new(I32Load16S, dst, addr, offset),
-        I::Load16U { dst, addr, offset } => Op::new(Load16U, dst, addr, offset),
-        I::I64Load8S { dst, addr, offset } => Op::new(I64Load8S, dst, addr, offset),
-        I::I64Load16S { dst, addr, offset } => Op::new(I64Load16S, dst, addr, offset),
-        I::I64Load32S { dst, addr, offset } => Op::new(I64Load32S, dst, addr, offset),
-        I::Store8 {
-            addr,
-            value,
-            offset,
-        } => Op::new(Store8, addr, value, offset),
-        I::Store16 {
-            addr,
-            value,
-            offset,
-        } => Op::new(Store16, addr, value, offset),
-        I::Store32 {
-            addr,
-            value,
-            offset,
-        } => Op::new(Store32, addr, value, offset),
-        I::Store64 {
-            addr,
-            value,
-            offset,
-        } => Op::new(Store64, addr, value, offset),
         I::LoadExt { dst, addr, ext } => Op::new(LoadExt, dst, addr, ext),
         I::StoreExt { addr, value, ext } => Op::new(StoreExt, addr, value, ext),
         I::MemorySize { dst, memory } => Op::new(MemorySize, dst, memory, 0),

@@ -82,6 +82,33 @@ impl Mem {
         len: 0,
     };
 
+    /// `ptr` for memory32: the address and offset are below 2^32, so their
+    /// sum with the size cannot overflow u64.
+    #[inline(always)]
+    pub fn ptr32(self, addr: u64, offset: u32, size: u32) -> Option<*mut u8> {
+        let ea = addr + offset as u64;
+        if ea + size as u64 <= self.len {
+            // SAFETY: [ea, ea + size) lies within the accessible memory.
+            Some(unsafe { self.base.add(ea as usize) })
+        } else {
+            None
+        }
+    }
+
+    /// The address of `size` bytes at `addr + offset` for the common case
+    /// of a 32-bit offset. The sum is formed in u128, so no memory64
+    /// address can wrap around.
+    #[inline(always)]
+    pub fn ptr(self, addr: u64, offset: u32, size: u32) -> Option<*mut u8> {
+        let end = addr as u128 + offset as u128 + size as u128;
+        if end <= self.len as u128 {
+            // SAFETY: [addr + offset, end) lies within the accessible memory.
+            Some(unsafe { self.base.add(addr as usize + offset as usize) })
+        } else {
+            None
+        }
+    }
+
     /// The address of `size` bytes at `addr + offset`, bounds-checked in
     /// u64 arithmetic (memory64 addresses may overflow).
     #[inline(always)]

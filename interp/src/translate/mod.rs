@@ -60,6 +60,10 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
         num_locals,
         frame_size: total_locals + t.stack.max_height() + 1,
         mem_args: t.mem_args.into(),
+        memory0_is_64: module
+            .memories()
+            .first()
+            .is_some_and(|m| m.index == wamr_runtime::IndexType::I64),
         func_index,
     })
 }

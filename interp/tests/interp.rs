@@ -266,3 +266,52 @@ fn long_running_code_uses_constant_native_stack() {
     // Even i: dec, inc, +1 (br_table to $a); odd i: inc, inc (br_table skips).
     assert_eq!(result, [Val::I64(200_000 + 100_000)]);
 }
+
+#[test]
+fn deep_host_reentry_is_a_trap_not_a_crash() {
+    // wasm -> host -> wasm -> host ... without end: each level uses native
+    // stack, so it must end in "call stack exhausted" well before the thread's
+    // stack runs out.
+    let config = Config::default();
+    let module = Module::new(
+        &config,
+        &wat::parse_str(
+            r#"(module (import "env" "again" (func $again))
+                (func (export "enter") (call $again)))"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let mut store = Store::new(config);
+            store.set_executor(Arc::new(Interpreter));
+            let again = store.add_host_func(
+                FuncType::new([], []),
+                Arc::new(|caller, _, _| {
+                    let Some(Extern::Func(enter)) = caller.export("enter") else {
+                        panic!("enter export");
+                    };
+                    caller
+                        .store
+                        .call(enter, &[])
+                        .map(|_| ())
+                        .map_err(|e| match e {
+                            wamr_runtime::Error::Trap(t) => t,
+                            other => wamr_runtime::Trap::host(other.to_string()),
+                        })
+                }),
+            );
+            let inst = store.instantiate(&module, &[Extern::Func(again)]).unwrap();
+            call(&mut store, inst, "enter", &[]).unwrap_err()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(
+        outcome.as_trap().unwrap().kind(),
+        TrapKind::StackOverflow,
+        "{outcome}"
+    );
+}

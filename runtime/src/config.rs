@@ -91,6 +91,11 @@ pub struct Config {
     pub max_call_depth: u32,
     /// Bytes of value stack the interpreter may use per thread of execution.
     pub max_stack_bytes: usize,
+    /// Native stack that wasm execution (host functions re-entering wasm,
+    /// and compiled code) may use below the host's outermost call into wasm.
+    /// Past it, a call traps with "call stack exhausted" instead of
+    /// overflowing the thread's stack, which must be larger than this.
+    pub max_native_stack_bytes: usize,
 }
 
 impl Default for Config {
@@ -100,6 +105,7 @@ impl Default for Config {
             memory_page_limit: None,
             max_call_depth: 10_000,
             max_stack_bytes: 8 << 20,
+            max_native_stack_bytes: 1 << 20,
         }
     }
 }

@@ -229,6 +229,9 @@ pub struct Store {
     executor: Option<Arc<dyn Executor>>,
     /// Current nesting of wasm calls, shared by every tier and across host re-entry.
     pub call_depth: u32,
+    /// Native stack address of the outermost call into wasm (valid while
+    /// `call_depth > 0`): nested entries are measured against it.
+    native_stack_base: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -252,6 +255,7 @@ impl Store {
             instances: Vec::new(),
             executor: None,
             call_depth: 0,
+            native_stack_base: 0,
         }
     }
 
@@ -426,6 +430,16 @@ impl Store {
                 let Some(executor) = self.executor.clone() else {
                     return Err(Trap::host("no execution tier is configured for this store"));
                 };
+                let here = native_stack_position();
+                if self.call_depth == 0 {
+                    self.native_stack_base = here;
+                } else if self.native_stack_base.saturating_sub(here)
+                    > self.config.max_native_stack_bytes
+                {
+                    // Re-entered through host functions until the native
+                    // stack budget ran out: trap before the thread's stack does.
+                    return Err(TrapKind::StackOverflow.into());
+                }
                 executor.call(self, func, args, results)
             }
         }
@@ -699,6 +713,14 @@ impl Store {
         mem.data_mut()[d].copy_from_slice(&bytes[s]);
         Ok(())
     }
+}
+
+/// An address on the current native stack (the stack grows downwards on
+/// every target wamr-rs supports).
+#[inline(never)]
+fn native_stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// `[start, start + len)` if it lies within `0..size`.

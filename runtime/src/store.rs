@@ -16,7 +16,7 @@ use crate::table::TableInstance;
 use crate::trap::{Trap, TrapKind};
 use crate::types::{ExternType, FuncType, ValType};
 use crate::value::{RawRef, Val};
-use crate::vmctx::{BUILTINS, VMContext, VMFuncRef, VMGlobal, VMMemory, VMTable};
+use crate::vmctx::{BUILTINS, VMContext, VMFuncRef, VMGlobal, VMMemory, VMStoreState, VMTable};
 
 macro_rules! id_type {
     ($(#[$doc:meta] $name:ident),*) => {$(
@@ -232,6 +232,11 @@ pub struct Store {
     /// Native stack address of the outermost call into wasm (valid while
     /// `call_depth > 0`): nested entries are measured against it.
     native_stack_base: usize,
+    /// The cell compiled code reads (boxed: VM contexts point at it).
+    state: Box<VMStoreState>,
+    /// Traps raised while compiled code runs that carry more than a kind
+    /// (host errors, exits), taken by the host entry.
+    pending_trap: Option<Trap>,
 }
 
 impl std::fmt::Debug for Store {
@@ -256,6 +261,8 @@ impl Store {
             executor: None,
             call_depth: 0,
             native_stack_base: 0,
+            state: Box::default(),
+            pending_trap: None,
         }
     }
 
@@ -433,6 +440,8 @@ impl Store {
                 let here = native_stack_position();
                 if self.call_depth == 0 {
                     self.native_stack_base = here;
+                    self.state.stack_limit =
+                        here.saturating_sub(self.config.max_native_stack_bytes);
                 } else if self.native_stack_base.saturating_sub(here)
                     > self.config.max_native_stack_bytes
                 {
@@ -505,7 +514,7 @@ impl Store {
             funcs: std::ptr::null(),
             type_ids: std::ptr::null(),
             builtins: &BUILTINS,
-            stack_limit: 0,
+            state: &mut *self.state,
         });
         let vmctx_ptr: *mut VMContext = &mut *vmctx;
 
@@ -712,6 +721,81 @@ impl Store {
         };
         mem.data_mut()[d].copy_from_slice(&bytes[s]);
         Ok(())
+    }
+}
+
+impl Store {
+    /// The pending trap compiled code recorded, if any, clearing it: for
+    /// the host entry of a compiled-code tier.
+    pub fn take_compiled_trap(&mut self) -> Option<Trap> {
+        let code = std::mem::take(&mut self.state.trap);
+        if code == 0 {
+            return None;
+        }
+        let recorded = self.pending_trap.take();
+        Some(recorded.unwrap_or_else(|| match TrapKind::from_code(code) {
+            Some(kind) => kind.into(),
+            None => Trap::host(format!("unknown trap code {code}")),
+        }))
+    }
+}
+
+thread_local! {
+    /// The store whose compiled code runs on this thread, for builtins that
+    /// need more than the VM context (host calls). Set by `with_current`.
+    static CURRENT: std::cell::Cell<*mut Store> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+impl Store {
+    /// Runs `f` with `self` registered as this thread's current store (for
+    /// the `call_func` builtin), restoring the previous one afterwards.
+    pub fn with_current<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
+        let previous = CURRENT.with(|c| c.replace(self as *mut Store));
+        let result = f(self);
+        CURRENT.with(|c| c.set(previous));
+        result
+    }
+}
+
+/// The `call_func` builtin: calls function `func` of the instance owning
+/// `vmctx` with arguments and results in `values`.
+///
+/// # Safety
+/// `vmctx` must be a live instance's context in the current store (see
+/// [`Store::with_current`]), `func` a valid function index and `values`
+/// large enough for the function's parameters and results.
+pub(crate) unsafe extern "C" fn builtin_call_func(
+    vmctx: *mut VMContext,
+    func: u32,
+    values: *mut u64,
+) {
+    let store_ptr = CURRENT.with(|c| c.get());
+    // SAFETY: compiled code runs only inside `with_current`, so the pointer
+    // is the live store (the caller's `&mut` is not used meanwhile).
+    let store = unsafe { &mut *store_ptr };
+    // SAFETY: guaranteed by the caller.
+    let slot = unsafe { &**(*vmctx).funcs.add(func as usize) };
+    let id = FuncId(slot.func_id);
+    let ty = store.func(id).ty().clone();
+    let args: Vec<Val> = ty
+        .params()
+        .iter()
+        .enumerate()
+        // SAFETY: `values` holds the arguments (guaranteed by the caller).
+        .map(|(i, &t)| Val::from_bits(t, unsafe { *values.add(i) }))
+        .collect();
+    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+    match store.call_unchecked(id, &args, &mut results) {
+        Ok(()) => {
+            for (i, v) in results.iter().enumerate() {
+                // SAFETY: `values` has room for the results.
+                unsafe { *values.add(i) = v.to_bits() };
+            }
+        }
+        Err(trap) => {
+            store.state.trap = trap.kind() as u32;
+            store.pending_trap = Some(trap);
+        }
     }
 }
 

@@ -26,6 +26,28 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
+    /// The kind with discriminant `code` (as stored in
+    /// [`crate::vmctx::VMStoreState::trap`]).
+    pub fn from_code(code: u32) -> Option<TrapKind> {
+        use TrapKind::*;
+        [
+            Unreachable,
+            MemoryOutOfBounds,
+            TableOutOfBounds,
+            UndefinedElement,
+            UninitializedElement,
+            IndirectCallTypeMismatch,
+            IntegerOverflow,
+            IntegerDivideByZero,
+            InvalidConversionToInteger,
+            StackOverflow,
+            NullReference,
+            Host,
+        ]
+        .into_iter()
+        .find(|k| *k as u32 == code)
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             TrapKind::Unreachable => "unreachable",

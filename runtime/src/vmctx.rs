@@ -14,8 +14,13 @@
 //!   +24  funcs      -> [*const VMFuncRef; n] one slot per function, imports first
 //!   +32  type_ids   -> [u32; n]             canonical signature id per module type
 //!   +40  builtins   -> Builtins             runtime entry points for compiled code
-//!   +48  stack_limit                        lowest native stack address compiled code may use
+//!   +48  state      -> VMStoreState         per store: pending trap, native stack limit
 //! ```
+//!
+//! Compiled code never unwinds: a trap is recorded in `VMStoreState::trap`
+//! (through the `raise_trap` builtin) and every compiled function returns
+//! at once when it finds the flag set after a call; the host entry turns
+//! the flag into a [`crate::Trap`].
 
 use std::sync::atomic::AtomicPtr;
 
@@ -61,6 +66,18 @@ pub struct VMFuncRef {
     pub vmctx: *mut VMContext,
 }
 
+/// State shared by every instance of a store and read by compiled code.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct VMStoreState {
+    /// Non-zero while a trap is pending: the [`crate::TrapKind`] discriminant.
+    pub trap: u32,
+    pub _reserved: u32,
+    /// Lowest native stack address compiled code may use; function
+    /// prologues compare the stack pointer against it.
+    pub stack_limit: usize,
+}
+
 /// Runtime entry points for compiled code (contract 6: the only way compiled
 /// code reaches the runtime). Grows with the AOT tier.
 #[repr(C)]
@@ -68,12 +85,28 @@ pub struct VMFuncRef {
 pub struct Builtins {
     /// `memory.grow`: returns the old size in pages, or `u64::MAX` on failure.
     pub memory_grow: unsafe extern "C" fn(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64,
+    /// Records a pending trap of the given [`crate::TrapKind`] discriminant.
+    pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, kind: u32),
+    /// Calls function `func` (module index space) of the instance, with
+    /// arguments in `values` (64-bit slots) and results written back there:
+    /// the path for imports and for callees without native code. A trap is
+    /// recorded like `raise_trap`.
+    pub call_func: unsafe extern "C" fn(vmctx: *mut VMContext, func: u32, values: *mut u64),
 }
 
 /// The builtins every VM context points at.
 pub static BUILTINS: Builtins = Builtins {
     memory_grow: builtin_memory_grow,
+    raise_trap: builtin_raise_trap,
+    call_func: crate::store::builtin_call_func,
 };
+
+/// # Safety
+/// `vmctx` must be a live instance's context.
+unsafe extern "C" fn builtin_raise_trap(vmctx: *mut VMContext, kind: u32) {
+    // SAFETY: guaranteed by the caller; `state` points at the store's cell.
+    unsafe { (*(*vmctx).state).trap = kind }
+}
 
 /// # Safety
 /// `vmctx` must be a live instance's context and `memory` a valid index in it.
@@ -96,7 +129,7 @@ pub struct VMContext {
     pub funcs: *const *const VMFuncRef,
     pub type_ids: *const u32,
     pub builtins: *const Builtins,
-    pub stack_limit: usize,
+    pub state: *mut VMStoreState,
 }
 
 /// Byte offsets that generated code uses; checked against the Rust layout by a test.
@@ -107,8 +140,10 @@ pub mod layout {
     pub const VMCTX_FUNCS: usize = 24;
     pub const VMCTX_TYPE_IDS: usize = 32;
     pub const VMCTX_BUILTINS: usize = 40;
-    pub const VMCTX_STACK_LIMIT: usize = 48;
+    pub const VMCTX_STATE: usize = 48;
     pub const VMCTX_SIZE: usize = 56;
+    pub const STATE_TRAP: usize = 0;
+    pub const STATE_STACK_LIMIT: usize = 8;
     pub const VMMEMORY_BASE: usize = 0;
     pub const VMMEMORY_LENGTH: usize = 8;
     pub const VMTABLE_BASE: usize = 0;
@@ -119,6 +154,8 @@ pub mod layout {
     pub const VMFUNCREF_VMCTX: usize = 16;
     pub const VMGLOBAL_SIZE: usize = 16;
     pub const BUILTIN_MEMORY_GROW: usize = 0;
+    pub const BUILTIN_RAISE_TRAP: usize = 8;
+    pub const BUILTIN_CALL_FUNC: usize = 16;
 }
 
 #[cfg(test)]
@@ -135,7 +172,9 @@ mod tests {
         assert_eq!(offset_of!(VMContext, funcs), VMCTX_FUNCS);
         assert_eq!(offset_of!(VMContext, type_ids), VMCTX_TYPE_IDS);
         assert_eq!(offset_of!(VMContext, builtins), VMCTX_BUILTINS);
-        assert_eq!(offset_of!(VMContext, stack_limit), VMCTX_STACK_LIMIT);
+        assert_eq!(offset_of!(VMContext, state), VMCTX_STATE);
+        assert_eq!(offset_of!(VMStoreState, trap), STATE_TRAP);
+        assert_eq!(offset_of!(VMStoreState, stack_limit), STATE_STACK_LIMIT);
         assert_eq!(size_of::<VMContext>(), VMCTX_SIZE);
         assert_eq!(offset_of!(VMMemory, base), VMMEMORY_BASE);
         assert_eq!(offset_of!(VMMemory, length), VMMEMORY_LENGTH);
@@ -147,5 +186,7 @@ mod tests {
         assert_eq!(offset_of!(VMFuncRef, vmctx), VMFUNCREF_VMCTX);
         assert_eq!(size_of::<VMGlobal>(), VMGLOBAL_SIZE);
         assert_eq!(offset_of!(Builtins, memory_grow), BUILTIN_MEMORY_GROW);
+        assert_eq!(offset_of!(Builtins, raise_trap), BUILTIN_RAISE_TRAP);
+        assert_eq!(offset_of!(Builtins, call_func), BUILTIN_CALL_FUNC);
     }
 }

@@ -757,16 +757,16 @@ impl Store {
     }
 }
 
-/// The `call_func` builtin: calls function `func` of the instance owning
-/// `vmctx` with arguments and results in `values`.
+/// The `call_func` builtin: calls the function of slot `func` with
+/// arguments and results in `values`.
 ///
 /// # Safety
-/// `vmctx` must be a live instance's context in the current store (see
-/// [`Store::with_current`]), `func` a valid function index and `values`
-/// large enough for the function's parameters and results.
+/// Compiled code of the current store (see [`Store::with_current`]) is
+/// running, `func` is a live slot of that store and `values` is large enough
+/// for the function's parameters and results.
 pub(crate) unsafe extern "C" fn builtin_call_func(
-    vmctx: *mut VMContext,
-    func: u32,
+    _vmctx: *mut VMContext,
+    func: *const VMFuncRef,
     values: *mut u64,
 ) {
     let store_ptr = CURRENT.with(|c| c.get());
@@ -774,8 +774,7 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
     // is the live store (the caller's `&mut` is not used meanwhile).
     let store = unsafe { &mut *store_ptr };
     // SAFETY: guaranteed by the caller.
-    let slot = unsafe { &**(*vmctx).funcs.add(func as usize) };
-    let id = FuncId(slot.func_id);
+    let id = FuncId(unsafe { (*func).func_id });
     let ty = store.func(id).ty().clone();
     let args: Vec<Val> = ty
         .params()

@@ -87,11 +87,12 @@ pub struct Builtins {
     pub memory_grow: unsafe extern "C" fn(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64,
     /// Records a pending trap of the given [`crate::TrapKind`] discriminant.
     pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, kind: u32),
-    /// Calls function `func` (module index space) of the instance, with
-    /// arguments in `values` (64-bit slots) and results written back there:
-    /// the path for imports and for callees without native code. A trap is
-    /// recorded like `raise_trap`.
-    pub call_func: unsafe extern "C" fn(vmctx: *mut VMContext, func: u32, values: *mut u64),
+    /// Calls the function whose slot is `func`, with arguments in `values`
+    /// (64-bit slots) and results written back there: the path for imports
+    /// and for callees without native code. A trap is recorded like
+    /// `raise_trap`.
+    pub call_func:
+        unsafe extern "C" fn(vmctx: *mut VMContext, func: *const VMFuncRef, values: *mut u64),
 }
 
 /// The builtins every VM context points at.

@@ -4,6 +4,8 @@ use wamr_runtime::{
     Error, Extern, FuncId, GlobalId, InstanceId, MemoryId, Result, Store, TableId, Val,
 };
 
+use crate::typed::{TypedFunc, WasmTypeList};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Instance {
     id: InstanceId,
@@ -48,6 +50,19 @@ impl Instance {
             Extern::Global(g) => Some(g),
             _ => None,
         }
+    }
+
+    /// The exported function `name` as a [`TypedFunc`], after checking that
+    /// its signature is `Params -> Results` (e.g. `<(i32, i32), i32>`).
+    pub fn get_typed_func<Params: WasmTypeList, Results: WasmTypeList>(
+        &self,
+        store: &Store,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let func = self
+            .func(store, name)
+            .ok_or_else(|| Error::Other(format!("no exported function `{name}`")))?;
+        TypedFunc::new(store, func).map_err(|e| Error::Other(format!("export `{name}`: {e}")))
     }
 
     /// Calls the exported function `name` with `args`.

@@ -79,7 +79,7 @@ impl Linker {
             .map(|import| {
                 self.get(&import.module, &import.name).ok_or_else(|| {
                     Error::Link(format!(
-                        "unknown import: {}.{} ({}) is not defined",
+                        "unknown import: {}.{} is not defined (expected {})",
                         import.module, import.name, import.ty
                     ))
                 })

@@ -2,6 +2,7 @@
 //! modules and stores.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -115,6 +116,15 @@ impl Runtime {
     /// Decodes and validates a wasm binary.
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
         Module::new(&self.config, bytes)
+    }
+
+    /// Reads, decodes and validates the wasm binary in `path`. (For text
+    /// format, convert with the `wat` crate and use [`Runtime::load`].)
+    pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
+        self.load(&bytes)
     }
 
     /// A new, empty store whose code runs in this runtime's tier.

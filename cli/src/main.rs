@@ -1,8 +1,14 @@
 //! `wamr-rs`: run, validate and inspect WebAssembly modules.
+//!
+//! Exit status: the program's own (WASI `proc_exit`, 0 when `_start`
+//! returns); 1 when the run cannot start (bad file, invalid module, missing
+//! import, bad `--invoke` arguments); 2 for command-line usage errors;
+//! [`TRAP_EXIT`] when wasm code traps.
 
 mod input;
 mod inspect;
 mod run;
+mod values;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,15 +33,30 @@ enum Command {
     Validate { file: PathBuf },
     /// Print a module's imports, exports, memories, tables and features.
     Inspect { file: PathBuf },
+    /// Assemble WebAssembly text into a binary module (used by scripts/startup.sh).
+    #[command(hide = true)]
+    Wat2wasm {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
+
+/// The status of a run that trapped: 128 + SIGABRT, as wasmtime reports it,
+/// so scripts can tell a trap from a run that never started (1).
+const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help or --version.
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{} (see --help)", first_paragraph(&e.render().to_string()));
+            return ExitCode::from(2);
         }
     };
     init_tracing(cli.log.as_deref());
@@ -43,14 +64,30 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate { file } => input::load(&file, &wamr_rs::Config::default()).map(|_| 0),
         Command::Inspect { file } => inspect::inspect(&file).map(|_| 0),
+        Command::Wat2wasm { file, output } => input::read_wasm(&file).and_then(|wasm| {
+            std::fs::write(&output, wasm)
+                .map(|_| 0)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // `{:#}` puts the context chain on one line.
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(if run::is_trap(&e) { TRAP_EXIT } else { 1 })
         }
     }
+}
+
+/// A usage error on one line: clap's message without the usage and tips
+/// that follow its first blank line.
+fn first_paragraph(text: &str) -> String {
+    text.lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn init_tracing(filter: Option<&str>) {

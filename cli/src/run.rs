@@ -1,96 +1,179 @@
-//! `wamr-rs run`: instantiate a module and run its entry point.
+//! `wamr-rs run`: instantiate a module with WASI and run its `_start`, or
+//! call one export with `--invoke`. Flags follow wasmtime's where they overlap.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use wamr_rs::{Config, Linker, Runtime, Tier, Val};
+use wamr_rs::{
+    Config, Error, ExternKind, FuncType, Linker, Runtime, Tier, Trap, WasiCtx, WasiCtxBuilder,
+};
 
-use crate::input;
+use crate::{input, values};
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Execution tier.
-    #[arg(long, default_value = "interp")]
+    /// Execution tier: interp, aot or auto.
+    #[arg(long, default_value = "interp", value_name = "TIER")]
     tier: Tier,
-    /// Call this export instead of `_start`; remaining ARGS are its arguments.
-    #[arg(long)]
+    /// Give the guest a host directory, under the name GUEST (default: HOST as written). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Set a guest environment variable; NAME alone passes the host's value. Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
+    /// Call this export instead of `_start`; ARGS are parsed as its parameters and results printed one per line.
+    #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
     /// Cap on every linear memory, in 64 KiB pages.
-    #[arg(long)]
+    #[arg(long, value_name = "PAGES")]
     memory_page_limit: Option<u64>,
+    /// Bytes of value stack wasm code may use; deeper recursion traps ("call stack exhausted").
+    #[arg(long, value_name = "BYTES")]
+    max_stack: Option<usize>,
+    /// Define no-op `bench.start` and `bench.end` imports (the Sightglass benchmark markers).
+    #[arg(long)]
+    bench_markers: bool,
     /// The module (.wasm or .wat).
     file: PathBuf,
-    /// Arguments for the program, or for `--invoke`.
+    /// Arguments for the program (after its name), or for `--invoke`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
 
+/// Runs the module; `Ok` carries the program's exit status. A trap comes
+/// back as an error holding a [`wamr_rs::Error::Trap`] (see [`is_trap`]).
 pub fn run(args: RunArgs) -> Result<u8> {
-    let config = Config {
+    match execute(&args) {
+        Ok(()) => Ok(0),
+        Err(e) => match as_trap(&e).and_then(Trap::exit_code) {
+            Some(code) => Ok(exit_status(code)),
+            None => Err(e),
+        },
+    }
+}
+
+/// Whether `e` is wasm code trapping, as opposed to the run failing to start.
+pub fn is_trap(e: &anyhow::Error) -> bool {
+    as_trap(e).is_some()
+}
+
+fn as_trap(e: &anyhow::Error) -> Option<&Trap> {
+    e.downcast_ref::<Error>().and_then(Error::as_trap)
+}
+
+/// A WASI exit code as a process status. Codes a process cannot report
+/// (outside 0..=255) become 1 rather than being truncated, so that a
+/// failure never turns into a success.
+fn exit_status(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
+}
+
+fn execute(args: &RunArgs) -> Result<()> {
+    let mut config = Config {
         memory_page_limit: args.memory_page_limit,
         ..Config::default()
     };
+    if let Some(bytes) = args.max_stack {
+        config.max_stack_bytes = bytes;
+    }
     let runtime = Runtime::with_config(config).with_tier(args.tier)?;
     let module = input::load(&args.file, runtime.config())?;
+
+    // Everything about the entry point is checked before instantiation,
+    // which may already run code (the start function).
+    let entry = match &args.invoke {
+        Some(name) => {
+            let ty = export_func_type(&module, name).ok_or_else(|| {
+                anyhow!(
+                    "{} exports no function `{name}` (exported functions: {})",
+                    args.file.display(),
+                    exported_funcs(&module)
+                )
+            })?;
+            Some((name.as_str(), values::parse_args(name, &ty, &args.args)?))
+        }
+        None if export_func_type(&module, "_start").is_some() => Some(("_start", Vec::new())),
+        // A module whose work is all in its start function.
+        None if module.start().is_some() => None,
+        None => bail!(
+            "{} exports no `_start` function; call an export with --invoke NAME (exported functions: {})",
+            args.file.display(),
+            exported_funcs(&module)
+        ),
+    };
+
     let mut store = runtime.new_store();
-    let instance = Linker::new()
-        .instantiate(&mut store, &module)
-        .with_context(|| format!("{}", args.file.display()))?;
-    let name = args.invoke.as_deref().unwrap_or("_start");
+    let mut linker = Linker::new();
+    linker.define_wasi(&mut store, wasi_ctx(args)?);
+    if args.bench_markers {
+        linker.func_wrap(&mut store, "bench", "start", || {});
+        linker.func_wrap(&mut store, "bench", "end", || {});
+    }
+    let instance = linker.instantiate(&mut store, &module)?;
+    let Some((name, params)) = entry else {
+        return Ok(());
+    };
+    if args.invoke.is_some()
+        && let Some(init) = instance.func(&store, "_initialize")
+    {
+        // A WASI reactor sets itself up here before any other export is called.
+        store.call(init, &[])?;
+    }
     let func = instance
         .func(&store, name)
-        .with_context(|| format!("the module exports no function `{name}`"))?;
-    let ty = store.func(func).ty().clone();
-    if ty.params().len() != args.args.len() {
-        bail!(
-            "`{name}` takes {} arguments ({}), {} given",
-            ty.params().len(),
-            ty,
-            args.args.len()
-        );
+        .with_context(|| format!("no exported function `{name}` after instantiation"))?;
+    let results = store.call(func, &params)?;
+    if args.invoke.is_some() {
+        for v in results {
+            println!("{}", values::format_value(v));
+        }
     }
-    let values = ty
-        .params()
+    Ok(())
+}
+
+fn export_func_type(module: &wamr_rs::Module, name: &str) -> Option<FuncType> {
+    let export = module.export(name)?;
+    (export.kind == ExternKind::Func).then(|| (**module.func_type(export.index)).clone())
+}
+
+fn exported_funcs(module: &wamr_rs::Module) -> String {
+    let names: Vec<&str> = module
+        .exports()
         .iter()
-        .zip(&args.args)
-        .map(|(&t, s)| parse_value(t, s))
-        .collect::<Result<Vec<_>>>()?;
-    let results = store.call(func, &values)?;
-    for v in results {
-        println!("{}", format_value(v));
+        .filter(|e| e.kind == ExternKind::Func)
+        .map(|e| e.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
     }
-    Ok(0)
 }
 
-fn parse_value(ty: wamr_rs::ValType, s: &str) -> Result<Val> {
-    use wamr_rs::ValType as T;
-    let bad = || anyhow::anyhow!("`{s}` is not a valid {ty}");
-    Ok(match ty {
-        T::I32 => Val::I32(
-            s.parse::<i32>()
-                .or_else(|_| s.parse::<u32>().map(|v| v as i32))
-                .map_err(|_| bad())?,
-        ),
-        T::I64 => Val::I64(
-            s.parse::<i64>()
-                .or_else(|_| s.parse::<u64>().map(|v| v as i64))
-                .map_err(|_| bad())?,
-        ),
-        T::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
-        T::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
-        _ => bail!("arguments of type {ty} cannot be given on the command line"),
-    })
-}
-
-fn format_value(v: Val) -> String {
-    match v {
-        Val::I32(v) => v.to_string(),
-        Val::I64(v) => v.to_string(),
-        Val::F32(b) => f32::from_bits(b).to_string(),
-        Val::F64(b) => f64::from_bits(b).to_string(),
-        Val::V128(v) => format!("{v:#034x}"),
-        Val::Ref(r) if r.is_null() => "null".into(),
-        Val::Ref(r) => format!("ref({:#x})", r.0),
+/// WASI as wasmtime sets it up: argv is the module's file name then ARGS,
+/// the environment holds only `--env` variables, `--dir` preopens, and
+/// stdio is the process's own.
+fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
+    let mut builder = WasiCtxBuilder::new();
+    let program = args.file.file_name().unwrap_or(args.file.as_os_str());
+    builder
+        .arg(program.to_string_lossy())
+        .args(args.args.iter().cloned())
+        .inherit_stdio();
+    for spec in &args.envs {
+        match spec.split_once('=') {
+            Some((name, value)) => builder.env(name, value),
+            // Like `docker run -e NAME`: a variable the host lacks is left out.
+            None => match std::env::var(spec) {
+                Ok(value) => builder.env(spec, value),
+                Err(_) => &mut builder,
+            },
+        };
     }
+    for spec in &args.dirs {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        builder.preopened_dir(host, guest);
+    }
+    Ok(builder.build()?)
 }

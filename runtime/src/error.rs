@@ -20,8 +20,10 @@ pub enum Error {
     #[error("instantiation failed: {0}")]
     Instantiation(String),
     /// Code trapped (the start function, or an invoked function).
+    // Not `#[from]`: that would also make the trap the error's `source`,
+    // and reporters that print the chain would repeat its message.
     #[error("trap: {0}")]
-    Trap(#[from] Trap),
+    Trap(Trap),
     #[error("{0}")]
     Other(String),
 }
@@ -32,6 +34,12 @@ impl Error {
             Error::Trap(t) => Some(t),
             _ => None,
         }
+    }
+}
+
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Self {
+        Error::Trap(t)
     }
 }
 

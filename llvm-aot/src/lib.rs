@@ -1,9 +1,24 @@
 //! wamr-rs LLVM tier: translates validated wasm to LLVM IR, optimises it and
 //! emits object code for a target; also the `.aot` container.
 //!
-//! This crate so far holds the target layer's foundation: initialising
-//! LLVM's x86 and RISC-V backends and creating a target machine for a
-//! triple, CPU and feature string. The translation comes with the AOT tier.
+//! - `translate`: wasm -> LLVM IR under the ABI of `wamr_runtime::vmctx`
+//!   (native entries, array-call trampolines, builtins, pending-trap flag).
+//! - `compile`: IR -> optimised relocatable object for a target machine.
+//! - `link`: object -> one position-independent blob with no relocations
+//!   left and no undefined symbols (contract 6).
+//! - `code_memory`: maps blobs read+exec; `container`: the `.aot` format.
+//! - `executor`: runs modules as native code through the runtime's store.
+
+pub mod code_memory;
+pub mod compile;
+pub mod container;
+pub mod executor;
+pub mod link;
+pub mod translate;
+
+pub use code_memory::CodeMemory;
+pub use container::{AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget};
+pub use link::{LinkError, LinkedCode, link};
 
 use inkwell::OptimizationLevel;
 use inkwell::targets::{
@@ -27,6 +42,16 @@ pub enum CompileError {
 /// LLVM's version, as linked.
 pub fn llvm_version() -> (u32, u32, u32) {
     inkwell::support::get_llvm_version()
+}
+
+/// The version recorded in `.aot` files; a loader rejects files written by
+/// any other (contract 1).
+pub fn compiler_version() -> String {
+    let (major, minor, patch) = llvm_version();
+    format!(
+        "wamr-llvm-aot {} (LLVM {major}.{minor}.{patch})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Initialises the backends wamr-rs can target (x86 and RISC-V). Idempotent.

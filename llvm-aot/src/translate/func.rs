@@ -1,0 +1,586 @@
+//! Translation of one function body. The wasm operand stack becomes SSA
+//! values; locals are allocas (promoted to registers by LLVM); block results
+//! and loop parameters are phi nodes.
+
+use std::collections::HashMap;
+
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::intrinsics::Intrinsic;
+use inkwell::module::Module as LlvmModule;
+use inkwell::types::BasicTypeEnum;
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValue, BasicValueEnum, FloatValue, FunctionValue, IntValue,
+    PhiValue, PointerValue,
+};
+use inkwell::{AddressSpace, IntPredicate};
+use wamr_runtime::vmctx::layout;
+use wamr_runtime::{Module, TrapKind, ValType};
+use wasmparser::{BinaryReader, FunctionBody};
+
+use super::TranslateError as CompileError;
+use super::{llvm_type, vm};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+pub(super) struct Control<'ctx> {
+    kind: Kind,
+    /// Where `end` continues, with a phi per result.
+    end: BasicBlock<'ctx>,
+    end_phis: Vec<PhiValue<'ctx>>,
+    /// A loop's header, with a phi per parameter.
+    header: Option<(BasicBlock<'ctx>, Vec<PhiValue<'ctx>>)>,
+    /// An `if`'s else block and the parameter values it starts from.
+    else_block: Option<(BasicBlock<'ctx>, Vec<BasicValueEnum<'ctx>>)>,
+    params: Vec<ValType>,
+    /// Stack height below the parameters.
+    height: usize,
+    /// Whether the code after `end` can be reached.
+    end_reachable: bool,
+}
+
+pub struct FuncTranslator<'a, 'ctx> {
+    pub(super) cx: &'ctx Context,
+    pub(super) llvm: &'a LlvmModule<'ctx>,
+    pub(super) module: &'a Module,
+    pub(super) natives: &'a [FunctionValue<'ctx>],
+    pub(super) index: u32,
+    pub(super) func: FunctionValue<'ctx>,
+    pub(super) b: Builder<'ctx>,
+    pub(super) vmctx: PointerValue<'ctx>,
+    pub(super) locals: Vec<(PointerValue<'ctx>, BasicTypeEnum<'ctx>)>,
+    pub(super) stack: Vec<BasicValueEnum<'ctx>>,
+    pub(super) control: Vec<Control<'ctx>>,
+    pub(super) reachable: bool,
+    /// Blocks opened inside unreachable code (only their nesting matters).
+    pub(super) dead_depth: u32,
+    pub(super) trap_blocks: HashMap<TrapKind, BasicBlock<'ctx>>,
+    pub(super) bail_block: Option<BasicBlock<'ctx>>,
+    pub(super) results: Vec<ValType>,
+}
+
+type Res<T = ()> = Result<T, CompileError>;
+
+impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
+    pub fn new(
+        cx: &'ctx Context,
+        llvm: &'a LlvmModule<'ctx>,
+        module: &'a Module,
+        natives: &'a [FunctionValue<'ctx>],
+        index: u32,
+        func: FunctionValue<'ctx>,
+    ) -> Res<Self> {
+        let b = cx.create_builder();
+        let entry = cx.append_basic_block(func, "entry");
+        b.position_at_end(entry);
+        let vmctx = func.get_nth_param(0).unwrap().into_pointer_value();
+        let results = module.func_type(index).results().to_vec();
+        Ok(FuncTranslator {
+            cx,
+            llvm,
+            module,
+            natives,
+            index,
+            func,
+            b,
+            vmctx,
+            locals: Vec::new(),
+            stack: Vec::new(),
+            control: Vec::new(),
+            reachable: true,
+            dead_depth: 0,
+            trap_blocks: HashMap::new(),
+            bail_block: None,
+            results,
+        })
+    }
+
+    pub fn translate(mut self) -> Res {
+        let body = self
+            .module
+            .func_body(self.index)
+            .ok_or_else(|| {
+                CompileError::Unsupported(format!("function {} has no body", self.index))
+            })?
+            .clone();
+        let bytes = &self.module.bytes()[body.range.clone()];
+        let body = FunctionBody::new(BinaryReader::new(bytes, body.range.start as u64));
+        self.declare_locals(&body)?;
+        self.stack_check()?;
+        let end = self.cx.append_basic_block(self.func, "return");
+        let end_phis = self.phis_in(end, &self.results.clone())?;
+        self.control.push(Control {
+            kind: Kind::Func,
+            end,
+            end_phis,
+            header: None,
+            else_block: None,
+            params: Vec::new(),
+            height: 0,
+            end_reachable: false,
+        });
+        let mut reader = body.get_operators_reader().map_err(malformed)?;
+        while !reader.eof() {
+            let op = reader.read().map_err(malformed)?;
+            self.operator(op)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn declare_locals(&mut self, body: &FunctionBody<'_>) -> Res {
+        let ty = self.module.func_type(self.index).clone();
+        for (i, &p) in ty.params().iter().enumerate() {
+            let lt = llvm_type(self.cx, p)?;
+            let slot = self.b.build_alloca(lt, "param")?;
+            let v = self.func.get_nth_param(i as u32 + 1).unwrap();
+            self.b.build_store(slot, v)?;
+            self.locals.push((slot, lt));
+        }
+        for local in body.get_locals_reader().map_err(malformed)? {
+            let (count, vt) = local.map_err(malformed)?;
+            let vt = wasm_type(vt)?;
+            let lt = llvm_type(self.cx, vt)?;
+            for _ in 0..count {
+                let slot = self.b.build_alloca(lt, "local")?;
+                self.b.build_store(slot, lt.const_zero())?;
+                self.locals.push((slot, lt));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- helpers -------------------------------------------------------
+
+    pub(super) fn i32(&self) -> inkwell::types::IntType<'ctx> {
+        self.cx.i32_type()
+    }
+    pub(super) fn i64(&self) -> inkwell::types::IntType<'ctx> {
+        self.cx.i64_type()
+    }
+    pub(super) fn ptr_t(&self) -> inkwell::types::PointerType<'ctx> {
+        self.cx.ptr_type(AddressSpace::default())
+    }
+
+    pub(super) fn pop(&mut self) -> BasicValueEnum<'ctx> {
+        self.stack
+            .pop()
+            .expect("validated code never pops an empty stack")
+    }
+    pub(super) fn pop_int(&mut self) -> IntValue<'ctx> {
+        self.pop().into_int_value()
+    }
+    pub(super) fn pop_float(&mut self) -> FloatValue<'ctx> {
+        self.pop().into_float_value()
+    }
+    pub(super) fn pop_n(&mut self, n: usize) -> Vec<BasicValueEnum<'ctx>> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+    pub(super) fn push(&mut self, v: impl BasicValue<'ctx>) {
+        self.stack.push(v.as_basic_value_enum());
+    }
+
+    pub(super) fn current_block(&self) -> BasicBlock<'ctx> {
+        self.b.get_insert_block().expect("builder is positioned")
+    }
+
+    /// Phi nodes for `types` at the top of `block`.
+    pub(super) fn phis_in(
+        &self,
+        block: BasicBlock<'ctx>,
+        types: &[ValType],
+    ) -> Res<Vec<PhiValue<'ctx>>> {
+        let here = self.b.get_insert_block();
+        self.b.position_at_end(block);
+        let mut phis = Vec::new();
+        for &t in types {
+            phis.push(self.b.build_phi(llvm_type(self.cx, t)?, "phi")?);
+        }
+        if let Some(here) = here {
+            self.b.position_at_end(here);
+        }
+        Ok(phis)
+    }
+
+    pub(super) fn intrinsic(
+        &self,
+        name: &str,
+        types: &[BasicTypeEnum<'ctx>],
+    ) -> Res<FunctionValue<'ctx>> {
+        let i = Intrinsic::find(name)
+            .ok_or_else(|| CompileError::Unsupported(format!("intrinsic {name}")))?;
+        i.get_declaration(self.llvm, types)
+            .ok_or_else(|| CompileError::Unsupported(format!("intrinsic {name} for {types:?}")))
+    }
+
+    pub(super) fn call_intrinsic(
+        &self,
+        name: &str,
+        types: &[BasicTypeEnum<'ctx>],
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> Res<BasicValueEnum<'ctx>> {
+        let f = self.intrinsic(name, types)?;
+        let call = self.b.build_call(f, args, "i")?;
+        Ok(call
+            .try_as_basic_value()
+            .basic()
+            .expect("intrinsic returns a value"))
+    }
+
+    /// Zero values of the function's results (what a trapping function returns).
+    pub(super) fn default_return(&self) -> Res {
+        let vals = self
+            .results
+            .iter()
+            .map(|&t| Ok(llvm_type(self.cx, t)?.const_zero()))
+            .collect::<Res<Vec<_>>>()?;
+        match vals.as_slice() {
+            [] => self.b.build_return(None)?,
+            [one] => self.b.build_return(Some(one))?,
+            many => self.b.build_aggregate_return(many)?,
+        };
+        Ok(())
+    }
+
+    /// The block that raises trap `kind` and returns.
+    pub(super) fn trap_block(&mut self, kind: TrapKind) -> Res<BasicBlock<'ctx>> {
+        if let Some(&bb) = self.trap_blocks.get(&kind) {
+            return Ok(bb);
+        }
+        let here = self.current_block();
+        let bb = self.cx.append_basic_block(self.func, "trap");
+        self.b.position_at_end(bb);
+        let raise = self.builtin(layout::BUILTIN_RAISE_TRAP)?;
+        let ty = self
+            .cx
+            .void_type()
+            .fn_type(&[self.ptr_t().into(), self.i32().into()], false);
+        self.b.build_indirect_call(
+            ty,
+            raise,
+            &[
+                self.vmctx.into(),
+                self.i32().const_int(kind as u64, false).into(),
+            ],
+            "raise",
+        )?;
+        self.default_return()?;
+        self.b.position_at_end(here);
+        self.trap_blocks.insert(kind, bb);
+        Ok(bb)
+    }
+
+    /// Branches to the trap block for `kind` when `cond` holds.
+    pub(super) fn trap_if(&mut self, cond: IntValue<'ctx>, kind: TrapKind) -> Res {
+        let trap = self.trap_block(kind)?;
+        let cont = self.cx.append_basic_block(self.func, "ok");
+        self.b.build_conditional_branch(cond, trap, cont)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    /// After a call: return at once if the callee left a trap pending.
+    pub(super) fn check_pending_trap(&mut self) -> Res {
+        let state = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
+        let flag = self
+            .b
+            .build_load(self.i32(), state, "trap")?
+            .into_int_value();
+        let pending =
+            self.b
+                .build_int_compare(IntPredicate::NE, flag, self.i32().const_zero(), "pending")?;
+        let bail = match self.bail_block {
+            Some(bb) => bb,
+            None => {
+                let here = self.current_block();
+                let bb = self.cx.append_basic_block(self.func, "bail");
+                self.b.position_at_end(bb);
+                self.default_return()?;
+                self.b.position_at_end(here);
+                self.bail_block = Some(bb);
+                bb
+            }
+        };
+        let cont = self.cx.append_basic_block(self.func, "cont");
+        self.b.build_conditional_branch(pending, bail, cont)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    /// The builtin function pointer at byte `offset` of the builtins table.
+    pub(super) fn builtin(&self, offset: usize) -> Res<PointerValue<'ctx>> {
+        let table = vm::load_ptr(
+            self.cx,
+            &self.b,
+            self.vmctx,
+            layout::VMCTX_BUILTINS,
+            "builtins",
+        )?;
+        vm::load_ptr(self.cx, &self.b, table, offset, "builtin")
+    }
+
+    /// Prologue: trap when the native stack is below the store's limit.
+    pub(super) fn stack_check(&mut self) -> Res {
+        let frame = self.call_intrinsic(
+            "llvm.frameaddress",
+            &[self.ptr_t().into()],
+            &[self.i32().const_zero().into()],
+        )?;
+        let sp = self
+            .b
+            .build_ptr_to_int(frame.into_pointer_value(), self.i64(), "sp")?;
+        let state = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
+        let limit_at = vm::field(self.cx, &self.b, state, layout::STATE_STACK_LIMIT)?;
+        let limit = self
+            .b
+            .build_load(self.i64(), limit_at, "limit")?
+            .into_int_value();
+        let low = self
+            .b
+            .build_int_compare(IntPredicate::ULT, sp, limit, "low")?;
+        self.trap_if(low, TrapKind::StackOverflow)
+    }
+
+    // ---- control flow --------------------------------------------------
+
+    pub(super) fn block_types(
+        &self,
+        ty: wasmparser::BlockType,
+    ) -> Res<(Vec<ValType>, Vec<ValType>)> {
+        Ok(match ty {
+            wasmparser::BlockType::Empty => (vec![], vec![]),
+            wasmparser::BlockType::Type(t) => (vec![], vec![wasm_type(t)?]),
+            wasmparser::BlockType::FuncType(i) => {
+                let ft = &self.module.types()[i as usize];
+                (ft.params().to_vec(), ft.results().to_vec())
+            }
+        })
+    }
+
+    pub(super) fn push_control(
+        &mut self,
+        kind: Kind,
+        params: Vec<ValType>,
+        results: Vec<ValType>,
+    ) -> Res {
+        let end = self.cx.append_basic_block(self.func, "end");
+        let end_phis = self.phis_in(end, &results)?;
+        // An `if`'s condition sits above its parameters.
+        let cond_slots = usize::from(kind == Kind::If);
+        let height = self.stack.len() - cond_slots - params.len();
+        let mut c = Control {
+            kind,
+            end,
+            end_phis,
+            header: None,
+            else_block: None,
+            params,
+            height,
+            end_reachable: false,
+        };
+        match kind {
+            Kind::Loop => {
+                let header = self.cx.append_basic_block(self.func, "loop");
+                let phis = self.phis_in(header, &c.params)?;
+                let from = self.current_block();
+                let args = self.pop_n(c.params.len());
+                for (phi, v) in phis.iter().zip(&args) {
+                    phi.add_incoming(&[(v, from)]);
+                }
+                self.b.build_unconditional_branch(header)?;
+                self.b.position_at_end(header);
+                for phi in &phis {
+                    self.stack.push(phi.as_basic_value());
+                }
+                c.header = Some((header, phis));
+            }
+            Kind::If => {
+                let cond = self.pop_int();
+                let then = self.cx.append_basic_block(self.func, "then");
+                let els = self.cx.append_basic_block(self.func, "else");
+                let nz = self.b.build_int_compare(
+                    IntPredicate::NE,
+                    cond,
+                    self.i32().const_zero(),
+                    "cond",
+                )?;
+                self.b.build_conditional_branch(nz, then, els)?;
+                self.b.position_at_end(then);
+                let params = self.stack[self.stack.len() - c.params.len()..].to_vec();
+                c.else_block = Some((els, params));
+            }
+            _ => {}
+        }
+        self.control.push(c);
+        Ok(())
+    }
+
+    /// Adds the top values as incoming edges to control `index`'s label.
+    pub(super) fn branch_to(&mut self, index: usize) -> Res {
+        let from = self.current_block();
+        let c = &self.control[index];
+        let (target, phis) = match (&c.kind, &c.header) {
+            (Kind::Loop, Some((header, phis))) => (*header, phis.clone()),
+            _ => (c.end, c.end_phis.clone()),
+        };
+        let values = &self.stack[self.stack.len() - phis.len()..];
+        for (phi, v) in phis.iter().zip(values) {
+            phi.add_incoming(&[(v, from)]);
+        }
+        if self.control[index].kind != Kind::Loop {
+            self.control[index].end_reachable = true;
+        }
+        self.b.build_unconditional_branch(target)?;
+        Ok(())
+    }
+
+    pub(super) fn set_unreachable(&mut self) {
+        self.reachable = false;
+        let height = self.control.last().map_or(0, |c| c.height);
+        self.stack.truncate(height);
+    }
+
+    pub(super) fn do_return(&mut self) -> Res {
+        let n = self.results.len();
+        let vals = self.pop_n(n);
+        match vals.as_slice() {
+            [] => self.b.build_return(None)?,
+            [one] => self.b.build_return(Some(one))?,
+            many => self.b.build_aggregate_return(many)?,
+        };
+        Ok(())
+    }
+
+    pub(super) fn else_(&mut self) -> Res {
+        if self.dead_depth > 0 {
+            return Ok(());
+        }
+        let idx = self.control.len() - 1;
+        if self.reachable {
+            self.branch_to(idx)?;
+        }
+        let c = &mut self.control[idx];
+        let (els, params) = c.else_block.take().expect("else follows if");
+        c.kind = Kind::Else;
+        let height = c.height;
+        self.b.position_at_end(els);
+        self.stack.truncate(height);
+        self.stack.extend(params);
+        self.reachable = true;
+        Ok(())
+    }
+
+    pub(super) fn end(&mut self) -> Res {
+        if self.dead_depth > 0 {
+            self.dead_depth -= 1;
+            return Ok(());
+        }
+        let idx = self.control.len() - 1;
+        if self.reachable {
+            self.branch_to(idx)?;
+        }
+        let mut c = self.control.pop().expect("validated nesting");
+        if let Some((els, params)) = c.else_block.take() {
+            // `if` without `else`: a false condition carries the parameters
+            // (which equal the results) to the end.
+            self.b.position_at_end(els);
+            for (phi, v) in c.end_phis.iter().zip(&params) {
+                phi.add_incoming(&[(v, els)]);
+            }
+            self.b.build_unconditional_branch(c.end)?;
+            c.end_reachable = true;
+        }
+        self.b.position_at_end(c.end);
+        self.stack.truncate(c.height);
+        if !c.end_reachable {
+            for phi in &c.end_phis {
+                phi.as_instruction().erase_from_basic_block();
+            }
+            self.b.build_unreachable()?;
+            self.reachable = false;
+            return Ok(());
+        }
+        self.reachable = true;
+        for phi in &c.end_phis {
+            self.stack.push(phi.as_basic_value());
+        }
+        if c.kind == Kind::Func {
+            self.do_return()?;
+            self.reachable = false;
+        }
+        Ok(())
+    }
+
+    pub(super) fn br(&mut self, depth: u32) -> Res {
+        let idx = self.control.len() - 1 - depth as usize;
+        self.branch_to(idx)?;
+        self.set_unreachable();
+        Ok(())
+    }
+
+    pub(super) fn br_if(&mut self, depth: u32) -> Res {
+        let cond = self.pop_int();
+        let nz = self
+            .b
+            .build_int_compare(IntPredicate::NE, cond, self.i32().const_zero(), "c")?;
+        let taken = self.cx.append_basic_block(self.func, "br_if");
+        let cont = self.cx.append_basic_block(self.func, "br_if_cont");
+        self.b.build_conditional_branch(nz, taken, cont)?;
+        self.b.position_at_end(taken);
+        let idx = self.control.len() - 1 - depth as usize;
+        self.branch_to(idx)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    pub(super) fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Res {
+        let index = self.pop_int();
+        let depths: Vec<u32> = targets
+            .targets()
+            .collect::<Result<_, _>>()
+            .map_err(malformed)?;
+        // One edge block per case: each adds its own incoming values.
+        let edge = |t: &mut Self, depth: u32| -> Res<BasicBlock<'ctx>> {
+            let here = t.current_block();
+            let bb = t.cx.append_basic_block(t.func, "case");
+            t.b.position_at_end(bb);
+            let idx = t.control.len() - 1 - depth as usize;
+            t.branch_to(idx)?;
+            t.b.position_at_end(here);
+            Ok(bb)
+        };
+        let default = edge(self, targets.default())?;
+        let mut cases = Vec::with_capacity(depths.len());
+        for (i, &d) in depths.iter().enumerate() {
+            cases.push((self.i32().const_int(i as u64, false), edge(self, d)?));
+        }
+        self.b.build_switch(index, default, &cases)?;
+        self.set_unreachable();
+        Ok(())
+    }
+}
+
+pub(super) fn malformed(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError::Unsupported(format!("malformed function body: {}", e.message()))
+}
+
+pub(super) fn wasm_type(t: wasmparser::ValType) -> Res<ValType> {
+    use wasmparser::ValType as W;
+    Ok(match t {
+        W::I32 => ValType::I32,
+        W::I64 => ValType::I64,
+        W::F32 => ValType::F32,
+        W::F64 => ValType::F64,
+        W::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+        W::Ref(r) if r.is_func_ref() => ValType::FuncRef,
+        W::Ref(_) => ValType::ExternRef,
+    })
+}

@@ -1,0 +1,190 @@
+//! wasm -> LLVM IR, one LLVM module per wasm module.
+//!
+//! The code this produces follows one ABI, shared with the runtime through
+//! `wamr_runtime::vmctx` (contract 6):
+//!
+//! - Defined function `i` becomes `wasm_f{i}(ptr vmctx, params...) -> results`
+//!   (a struct when there are several), called directly by other compiled
+//!   functions of the module.
+//! - Its array-call trampoline `wasm_t{i}(ptr vmctx, ptr values)` reads the
+//!   arguments from 64-bit slots (the interpreter's encoding: i32 and f32
+//!   zero-extended), calls the function and writes the results back; hosts
+//!   and other tiers enter compiled code only through trampolines.
+//! - Imports and callees without native code are reached through the
+//!   `call_func` builtin; memory.grow and traps through builtins as well.
+//!   Nothing else is referenced: the object has no undefined symbols.
+//! - A trap calls `raise_trap` and returns at once; after every call the
+//!   callee's pending-trap flag is checked and the caller returns too.
+
+mod func;
+mod numeric;
+mod ops;
+mod vm;
+
+use inkwell::AddressSpace;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module as LlvmModule};
+use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType};
+use inkwell::values::{BasicValueEnum, FunctionValue};
+use wamr_runtime::{FuncType, Module, ValType};
+
+/// Why a module could not be translated.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    /// Valid wasm that the AOT tier does not compile yet.
+    #[error("not supported by the AOT tier: {0}")]
+    Unsupported(String),
+    /// LLVM refused the IR being built (a translator bug).
+    #[error("LLVM IR construction failed: {0}")]
+    Llvm(String),
+}
+
+impl TranslateError {
+    pub(crate) fn llvm(msg: impl std::fmt::Display) -> Self {
+        TranslateError::Llvm(msg.to_string())
+    }
+}
+
+impl From<inkwell::builder::BuilderError> for TranslateError {
+    fn from(e: inkwell::builder::BuilderError) -> Self {
+        TranslateError::llvm(e)
+    }
+}
+
+use TranslateError as CompileError;
+
+/// Symbol of defined function `index`'s native entry.
+pub fn func_symbol(index: u32) -> String {
+    format!("wasm_f{index}")
+}
+
+/// Symbol of defined function `index`'s array-call trampoline.
+pub fn trampoline_symbol(index: u32) -> String {
+    format!("wasm_t{index}")
+}
+
+/// The LLVM type of a wasm value (references are 64-bit handles).
+pub(crate) fn llvm_type<'ctx>(
+    cx: &'ctx Context,
+    ty: ValType,
+) -> Result<BasicTypeEnum<'ctx>, CompileError> {
+    Ok(match ty {
+        ValType::I32 => cx.i32_type().into(),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => cx.i64_type().into(),
+        ValType::F32 => cx.f32_type().into(),
+        ValType::F64 => cx.f64_type().into(),
+        ValType::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+    })
+}
+
+/// The native signature of a wasm function type.
+pub(crate) fn native_fn_type<'ctx>(
+    cx: &'ctx Context,
+    ty: &FuncType,
+) -> Result<FunctionType<'ctx>, CompileError> {
+    let mut params: Vec<BasicMetadataTypeEnum> = vec![cx.ptr_type(AddressSpace::default()).into()];
+    for &p in ty.params() {
+        params.push(llvm_type(cx, p)?.into());
+    }
+    let results = ty
+        .results()
+        .iter()
+        .map(|&r| llvm_type(cx, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(match results.as_slice() {
+        [] => cx.void_type().fn_type(&params, false),
+        [one] => one.fn_type(&params, false),
+        many => cx.struct_type(many, false).fn_type(&params, false),
+    })
+}
+
+/// Translates every defined function of `module` into `llvm`.
+pub fn translate_module<'ctx>(
+    cx: &'ctx Context,
+    llvm: &LlvmModule<'ctx>,
+    module: &Module,
+) -> Result<(), CompileError> {
+    let imported = module.num_imported_funcs();
+    let mut natives: Vec<FunctionValue<'ctx>> = Vec::new();
+    for index in imported..module.num_funcs() {
+        let ty = native_fn_type(cx, module.func_type(index))?;
+        // External (so every entry survives optimisation: slots and indirect
+        // calls need it) but hidden (so calls stay direct, not via a PLT).
+        let f = llvm.add_function(&func_symbol(index), ty, Some(Linkage::External));
+        f.as_global_value()
+            .set_visibility(inkwell::GlobalVisibility::Hidden);
+        f.add_attribute(
+            inkwell::attributes::AttributeLoc::Function,
+            cx.create_enum_attribute(
+                inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind"),
+                0,
+            ),
+        );
+        natives.push(f);
+    }
+    for index in imported..module.num_funcs() {
+        let f = natives[(index - imported) as usize];
+        func::FuncTranslator::new(cx, llvm, module, &natives, index, f)?.translate()?;
+        build_trampoline(cx, llvm, module, index, f)?;
+    }
+    Ok(())
+}
+
+/// `wasm_t{i}(vmctx, values)`: slots in, call, slots out.
+fn build_trampoline<'ctx>(
+    cx: &'ctx Context,
+    llvm: &LlvmModule<'ctx>,
+    module: &Module,
+    index: u32,
+    native: FunctionValue<'ctx>,
+) -> Result<(), CompileError> {
+    let ptr = cx.ptr_type(AddressSpace::default());
+    let ty = cx.void_type().fn_type(&[ptr.into(), ptr.into()], false);
+    let t = llvm.add_function(&trampoline_symbol(index), ty, Some(Linkage::External));
+    t.as_global_value()
+        .set_visibility(inkwell::GlobalVisibility::Hidden);
+    t.add_attribute(
+        inkwell::attributes::AttributeLoc::Function,
+        cx.create_enum_attribute(
+            inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind"),
+            0,
+        ),
+    );
+    let b = cx.create_builder();
+    b.position_at_end(cx.append_basic_block(t, "entry"));
+    let vmctx = t.get_nth_param(0).unwrap().into_pointer_value();
+    let values = t.get_nth_param(1).unwrap().into_pointer_value();
+    let fty = module.func_type(index);
+    let i64t = cx.i64_type();
+    let mut args = vec![vmctx.into()];
+    for (i, &p) in fty.params().iter().enumerate() {
+        // SAFETY (IR): `values` has a slot per parameter.
+        let slot =
+            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
+        let bits = b.build_load(i64t, slot, "arg")?.into_int_value();
+        args.push(vm::from_slot(cx, &b, bits, p)?.into());
+    }
+    let call = b.build_call(native, &args, "call")?;
+    let results: Vec<BasicValueEnum> = match fty.results().len() {
+        0 => Vec::new(),
+        1 => vec![call.try_as_basic_value().basic().unwrap()],
+        n => {
+            let agg = call
+                .try_as_basic_value()
+                .basic()
+                .unwrap()
+                .into_struct_value();
+            (0..n as u32)
+                .map(|i| b.build_extract_value(agg, i, "r").unwrap())
+                .collect()
+        }
+    };
+    for (i, (v, &ty)) in results.iter().zip(fty.results()).enumerate() {
+        let bits = vm::to_slot(cx, &b, *v, ty)?;
+        let slot =
+            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
+        b.build_store(slot, bits)?;
+    }
+    b.build_return(None)?;
+    Ok(())
+}

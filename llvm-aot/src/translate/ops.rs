@@ -1,0 +1,555 @@
+//! Operator-by-operator translation: numeric instructions, memory, globals
+//! and calls.
+
+use inkwell::IntPredicate;
+use inkwell::types::{BasicType, BasicTypeEnum};
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue, PointerValue};
+use wamr_runtime::vmctx::layout;
+use wamr_runtime::{IndexType, TrapKind, ValType};
+use wasmparser::Operator as O;
+
+use super::TranslateError as CompileError;
+use super::func::{FuncTranslator, Kind};
+use super::{native_fn_type, vm};
+
+type Res<T = ()> = Result<T, CompileError>;
+
+impl<'ctx> FuncTranslator<'_, 'ctx> {
+    pub(super) fn operator(&mut self, op: O<'_>) -> Res {
+        if !self.reachable {
+            match op {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } => self.dead_depth += 1,
+                O::Else => self.else_()?,
+                O::End => self.end()?,
+                _ => {}
+            }
+            return Ok(());
+        }
+        match op {
+            O::Unreachable => {
+                let trap = self.trap_block(TrapKind::Unreachable)?;
+                self.b.build_unconditional_branch(trap)?;
+                self.set_unreachable();
+            }
+            O::Nop => {}
+            O::Block { blockty } => {
+                let (p, r) = self.block_types(blockty)?;
+                self.push_control(Kind::Block, p, r)?;
+            }
+            O::Loop { blockty } => {
+                let (p, r) = self.block_types(blockty)?;
+                self.push_control(Kind::Loop, p, r)?;
+            }
+            O::If { blockty } => {
+                let (p, r) = self.block_types(blockty)?;
+                self.push_control(Kind::If, p, r)?;
+            }
+            O::Else => self.else_()?,
+            O::End => self.end()?,
+            O::Br { relative_depth } => self.br(relative_depth)?,
+            O::BrIf { relative_depth } => self.br_if(relative_depth)?,
+            O::BrTable { targets } => self.br_table(&targets)?,
+            O::Return => {
+                self.do_return()?;
+                self.set_unreachable();
+            }
+            O::Call { function_index } => self.call(function_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index)?,
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let c = self.pop_int();
+                let b = self.pop();
+                let a = self.pop();
+                let nz =
+                    self.b
+                        .build_int_compare(IntPredicate::NE, c, self.i32().const_zero(), "c")?;
+                let v = self.b.build_select(nz, a, b, "select")?;
+                self.push(v);
+            }
+            O::LocalGet { local_index } => {
+                let (ptr, ty) = self.locals[local_index as usize];
+                let v = self.b.build_load(ty, ptr, "l")?;
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.build_store(self.locals[local_index as usize].0, v)?;
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().unwrap();
+                self.b.build_store(self.locals[local_index as usize].0, v)?;
+            }
+            O::GlobalGet { global_index } => {
+                let ty = llvm_ty(self, self.module.globals()[global_index as usize].content)?;
+                let cell = self.global_cell(global_index)?;
+                let v = self.b.build_load(ty, cell, "g")?;
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let cell = self.global_cell(global_index)?;
+                self.b.build_store(cell, v)?;
+            }
+
+            O::I32Load { memarg } => self.load(&memarg, self.i32().into(), 4, None)?,
+            O::I64Load { memarg } => self.load(&memarg, self.i64().into(), 8, None)?,
+            O::F32Load { memarg } => self.load(&memarg, self.cx.f32_type().into(), 4, None)?,
+            O::F64Load { memarg } => self.load(&memarg, self.cx.f64_type().into(), 8, None)?,
+            O::I32Load8S { memarg } => self.load(
+                &memarg,
+                self.cx.i8_type().into(),
+                1,
+                Some((self.i32(), true)),
+            )?,
+            O::I32Load8U { memarg } => self.load(
+                &memarg,
+                self.cx.i8_type().into(),
+                1,
+                Some((self.i32(), false)),
+            )?,
+            O::I32Load16S { memarg } => self.load(
+                &memarg,
+                self.cx.i16_type().into(),
+                2,
+                Some((self.i32(), true)),
+            )?,
+            O::I32Load16U { memarg } => self.load(
+                &memarg,
+                self.cx.i16_type().into(),
+                2,
+                Some((self.i32(), false)),
+            )?,
+            O::I64Load8S { memarg } => self.load(
+                &memarg,
+                self.cx.i8_type().into(),
+                1,
+                Some((self.i64(), true)),
+            )?,
+            O::I64Load8U { memarg } => self.load(
+                &memarg,
+                self.cx.i8_type().into(),
+                1,
+                Some((self.i64(), false)),
+            )?,
+            O::I64Load16S { memarg } => self.load(
+                &memarg,
+                self.cx.i16_type().into(),
+                2,
+                Some((self.i64(), true)),
+            )?,
+            O::I64Load16U { memarg } => self.load(
+                &memarg,
+                self.cx.i16_type().into(),
+                2,
+                Some((self.i64(), false)),
+            )?,
+            O::I64Load32S { memarg } => {
+                self.load(&memarg, self.i32().into(), 4, Some((self.i64(), true)))?
+            }
+            O::I64Load32U { memarg } => {
+                self.load(&memarg, self.i32().into(), 4, Some((self.i64(), false)))?
+            }
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg } => self.store(&memarg, None)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(&memarg, Some(self.cx.i8_type()))?
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store(&memarg, Some(self.cx.i16_type()))?
+            }
+            O::I64Store32 { memarg } => self.store(&memarg, Some(self.i32()))?,
+            O::MemorySize { mem } => {
+                let (_, len) = self.memory_view(mem)?;
+                let pages = self.b.build_right_shift(
+                    len,
+                    self.i64().const_int(16, false),
+                    false,
+                    "pages",
+                )?;
+                let v = self.narrow_to_index(mem, pages)?;
+                self.push(v);
+            }
+            O::MemoryGrow { mem } => {
+                let delta = self.pop_int();
+                let delta = self.widen_index(mem, delta)?;
+                let grow = self.builtin(layout::BUILTIN_MEMORY_GROW)?;
+                let ty = self.i64().fn_type(
+                    &[self.ptr_t().into(), self.i32().into(), self.i64().into()],
+                    false,
+                );
+                let old = self
+                    .b
+                    .build_indirect_call(
+                        ty,
+                        grow,
+                        &[
+                            self.vmctx.into(),
+                            self.i32().const_int(mem as u64, false).into(),
+                            delta.into(),
+                        ],
+                        "grow",
+                    )?
+                    .try_as_basic_value()
+                    .basic()
+                    .unwrap()
+                    .into_int_value();
+                let v = self.narrow_to_index(mem, old)?;
+                self.push(v);
+            }
+
+            O::I32Const { value } => self.push(self.i32().const_int(value as u32 as u64, false)),
+            O::I64Const { value } => self.push(self.i64().const_int(value as u64, false)),
+            O::F32Const { value } => {
+                let bits = self.i32().const_int(value.bits() as u64, false);
+                let v = self.b.build_bit_cast(bits, self.cx.f32_type(), "f")?;
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let bits = self.i64().const_int(value.bits(), false);
+                let v = self.b.build_bit_cast(bits, self.cx.f64_type(), "f")?;
+                self.push(v);
+            }
+            O::RefNull { .. } => self.push(self.i64().const_zero()),
+            O::RefIsNull => {
+                let r = self.pop_int();
+                let z = self.b.build_int_compare(
+                    IntPredicate::EQ,
+                    r,
+                    self.i64().const_zero(),
+                    "null",
+                )?;
+                let v = self.b.build_int_z_extend(z, self.i32(), "b")?;
+                self.push(v);
+            }
+            O::RefFunc { function_index } => {
+                let funcs =
+                    vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
+                let slot = vm::array_ptr(self.cx, &self.b, funcs, function_index, "slot")?;
+                let v = self.b.build_ptr_to_int(slot, self.i64(), "ref")?;
+                self.push(v);
+            }
+            other => self.numeric(other)?,
+        }
+        Ok(())
+    }
+
+    // ---- memory ----------------------------------------------------------
+
+    fn is_memory64(&self, mem: u32) -> bool {
+        self.module.memories()[mem as usize].index == IndexType::I64
+    }
+
+    /// Memory `mem`'s base pointer and byte length, read from its VM view.
+    fn memory_view(&self, mem: u32) -> Res<(PointerValue<'ctx>, IntValue<'ctx>)> {
+        let memories = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_MEMORIES, "mems")?;
+        let view = vm::array_ptr(self.cx, &self.b, memories, mem, "mem")?;
+        let base = vm::load_ptr(self.cx, &self.b, view, layout::VMMEMORY_BASE, "base")?;
+        let len_at = vm::field(self.cx, &self.b, view, layout::VMMEMORY_LENGTH)?;
+        let len = self
+            .b
+            .build_load(self.i64(), len_at, "len")?
+            .into_int_value();
+        Ok((base, len))
+    }
+
+    fn widen_index(&self, mem: u32, v: IntValue<'ctx>) -> Res<IntValue<'ctx>> {
+        Ok(if self.is_memory64(mem) {
+            v
+        } else {
+            self.b.build_int_z_extend(v, self.i64(), "idx")?
+        })
+    }
+
+    fn narrow_to_index(&self, mem: u32, v: IntValue<'ctx>) -> Res<IntValue<'ctx>> {
+        Ok(if self.is_memory64(mem) {
+            v
+        } else {
+            self.b.build_int_truncate(v, self.i32(), "idx")?
+        })
+    }
+
+    /// The checked address of `size` bytes at the popped address + offset.
+    fn address(&mut self, memarg: &wasmparser::MemArg, size: u64) -> Res<PointerValue<'ctx>> {
+        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
+            return Err(CompileError::Unsupported("GC array memory targets".into()));
+        };
+        let addr = self.pop_int();
+        let addr = self.widen_index(mem, addr)?;
+        let (base, len) = self.memory_view(mem)?;
+        let i64t = self.i64();
+        // offset + size fits u64 (offsets are below 2^64 - 8 in practice; a
+        // larger one makes every access out of bounds, which the checks catch).
+        let extra = memarg.offset.saturating_add(size);
+        let end = if self.is_memory64(mem) {
+            let sum = self.call_intrinsic(
+                "llvm.uadd.with.overflow",
+                &[i64t.into()],
+                &[addr.into(), i64t.const_int(extra, false).into()],
+            )?;
+            let s = sum.into_struct_value();
+            let overflow = self.b.build_extract_value(s, 1, "ovf")?.into_int_value();
+            self.trap_if(overflow, TrapKind::MemoryOutOfBounds)?;
+            self.b.build_extract_value(s, 0, "end")?.into_int_value()
+        } else {
+            self.b
+                .build_int_add(addr, i64t.const_int(extra, false), "end")?
+        };
+        let oob = self
+            .b
+            .build_int_compare(IntPredicate::UGT, end, len, "oob")?;
+        self.trap_if(oob, TrapKind::MemoryOutOfBounds)?;
+        let ea = self
+            .b
+            .build_int_add(addr, i64t.const_int(memarg.offset, false), "ea")?;
+        // SAFETY (IR): checked against the memory's length above.
+        Ok(unsafe { self.b.build_gep(self.cx.i8_type(), base, &[ea], "p")? })
+    }
+
+    fn load(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        ty: BasicTypeEnum<'ctx>,
+        size: u64,
+        extend: Option<(inkwell::types::IntType<'ctx>, bool)>,
+    ) -> Res {
+        let p = self.address(memarg, size)?;
+        let v = self.b.build_load(ty, p, "load")?;
+        if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
+            i.set_alignment(1).map_err(CompileError::llvm)?;
+        }
+        let v: BasicValueEnum = match extend {
+            None => v,
+            Some((to, true)) => self
+                .b
+                .build_int_s_extend(v.into_int_value(), to, "sx")?
+                .into(),
+            Some((to, false)) => self
+                .b
+                .build_int_z_extend(v.into_int_value(), to, "zx")?
+                .into(),
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    fn store(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        narrow: Option<inkwell::types::IntType<'ctx>>,
+    ) -> Res {
+        let v = self.pop();
+        let size = match narrow {
+            Some(t) => t.get_bit_width() as u64 / 8,
+            None => v
+                .get_type()
+                .size_of()
+                .and_then(|s| s.get_zero_extended_constant())
+                .unwrap_or(8),
+        };
+        let p = self.address(memarg, size)?;
+        let v: BasicValueEnum = match narrow {
+            Some(t) => self
+                .b
+                .build_int_truncate(v.into_int_value(), t, "narrow")?
+                .into(),
+            None => v,
+        };
+        let st = self.b.build_store(p, v)?;
+        st.set_alignment(1).map_err(CompileError::llvm)?;
+        Ok(())
+    }
+
+    fn global_cell(&self, index: u32) -> Res<PointerValue<'ctx>> {
+        let globals = vm::load_ptr(
+            self.cx,
+            &self.b,
+            self.vmctx,
+            layout::VMCTX_GLOBALS,
+            "globals",
+        )?;
+        vm::array_ptr(self.cx, &self.b, globals, index, "cell")
+    }
+
+    // ---- calls -----------------------------------------------------------
+
+    fn call(&mut self, index: u32) -> Res {
+        let ty = self.module.func_type(index).clone();
+        let imported = self.module.num_imported_funcs();
+        if index < imported {
+            let funcs = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
+            let slot = vm::array_ptr(self.cx, &self.b, funcs, index, "slot")?;
+            return self.call_through_builtin(&ty, slot);
+        }
+        let args = self.pop_n(ty.params().len());
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![self.vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let callee = self.natives[(index - imported) as usize];
+        let call = self.b.build_call(callee, &call_args, "call")?;
+        // Every wasm call keeps its frame: turned into a jump or a loop,
+        // unbounded recursion would spin instead of exhausting the stack.
+        call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
+        self.check_pending_trap()?;
+        self.push_results(&ty, call.try_as_basic_value().basic())
+    }
+
+    fn push_results(
+        &mut self,
+        ty: &wamr_runtime::FuncType,
+        ret: Option<BasicValueEnum<'ctx>>,
+    ) -> Res {
+        match ty.results().len() {
+            0 => {}
+            1 => self.push(ret.expect("a result")),
+            n => {
+                let agg = ret.expect("results").into_struct_value();
+                for i in 0..n as u32 {
+                    let v = self.b.build_extract_value(agg, i, "r")?;
+                    self.push(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls the function of `slot` through the `call_func` builtin, passing
+    /// arguments and results in a slot array.
+    fn call_through_builtin(
+        &mut self,
+        ty: &wamr_runtime::FuncType,
+        slot: PointerValue<'ctx>,
+    ) -> Res {
+        let n = ty.params().len().max(ty.results().len()).max(1);
+        let i64t = self.i64();
+        let values = self
+            .b
+            .build_array_alloca(i64t, i64t.const_int(n as u64, false), "values")?;
+        let args = self.pop_n(ty.params().len());
+        for (i, (a, &t)) in args.iter().zip(ty.params()).enumerate() {
+            let bits = vm::to_slot(self.cx, &self.b, *a, t)?;
+            // SAFETY (IR): `values` has `n` slots.
+            let at = unsafe {
+                self.b
+                    .build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "a")?
+            };
+            self.b.build_store(at, bits)?;
+        }
+        let call_func = self.builtin(layout::BUILTIN_CALL_FUNC)?;
+        let fty = self.cx.void_type().fn_type(
+            &[
+                self.ptr_t().into(),
+                self.ptr_t().into(),
+                self.ptr_t().into(),
+            ],
+            false,
+        );
+        self.b.build_indirect_call(
+            fty,
+            call_func,
+            &[self.vmctx.into(), slot.into(), values.into()],
+            "call",
+        )?;
+        self.check_pending_trap()?;
+        for (i, &t) in ty.results().iter().enumerate() {
+            let at = unsafe {
+                self.b
+                    .build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "r")?
+            };
+            let bits = self.b.build_load(i64t, at, "bits")?.into_int_value();
+            let v = vm::from_slot(self.cx, &self.b, bits, t)?;
+            self.push(v);
+        }
+        Ok(())
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32) -> Res {
+        let ty = (*self.module.types()[type_index as usize]).clone();
+        let index = self.pop_int();
+        let index = if self.module.tables()[table as usize].index == IndexType::I64 {
+            index
+        } else {
+            self.b.build_int_z_extend(index, self.i64(), "i")?
+        };
+        let i64t = self.i64();
+        let tables = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TABLES, "tables")?;
+        let view = vm::array_ptr(self.cx, &self.b, tables, table, "table")?;
+        let elems = vm::load_ptr(self.cx, &self.b, view, layout::VMTABLE_BASE, "elems")?;
+        let len_at = vm::field(self.cx, &self.b, view, layout::VMTABLE_LENGTH)?;
+        let len = self.b.build_load(i64t, len_at, "len")?.into_int_value();
+        let out = self
+            .b
+            .build_int_compare(IntPredicate::UGE, index, len, "out")?;
+        self.trap_if(out, TrapKind::UndefinedElement)?;
+        // SAFETY (IR): index checked against the length.
+        let at = unsafe { self.b.build_gep(i64t, elems, &[index], "elem")? };
+        let r = self.b.build_load(i64t, at, "ref")?.into_int_value();
+        let null = self
+            .b
+            .build_int_compare(IntPredicate::EQ, r, i64t.const_zero(), "null")?;
+        self.trap_if(null, TrapKind::UninitializedElement)?;
+        let slot = self.b.build_int_to_ptr(r, self.ptr_t(), "slot")?;
+        let type_id_at = vm::field(self.cx, &self.b, slot, layout::VMFUNCREF_TYPE_ID)?;
+        let type_id = self
+            .b
+            .build_load(self.i32(), type_id_at, "tid")?
+            .into_int_value();
+        let ids = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TYPE_IDS, "ids")?;
+        let want_at = vm::field(self.cx, &self.b, ids, type_index as usize * 4)?;
+        let want = self
+            .b
+            .build_load(self.i32(), want_at, "want")?
+            .into_int_value();
+        let bad = self
+            .b
+            .build_int_compare(IntPredicate::NE, type_id, want, "bad")?;
+        self.trap_if(bad, TrapKind::IndirectCallTypeMismatch)?;
+        // Native code when the slot has it; otherwise the generic path.
+        let code = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_CODE, "code")?;
+        let has_code = self.b.build_is_not_null(code, "native")?;
+        let native_bb = self.cx.append_basic_block(self.func, "native");
+        let slow_bb = self.cx.append_basic_block(self.func, "slow");
+        let join = self.cx.append_basic_block(self.func, "joined");
+        self.b
+            .build_conditional_branch(has_code, native_bb, slow_bb)?;
+
+        let args = self.pop_n(ty.params().len());
+        let base = self.stack.len();
+        self.b.position_at_end(native_bb);
+        let callee_vmctx = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let fty = native_fn_type(self.cx, &ty)?;
+        let ret = self.b.build_indirect_call(fty, code, &call_args, "icall")?;
+        ret.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
+        self.check_pending_trap()?;
+        self.push_results(&ty, ret.try_as_basic_value().basic())?;
+        let native_vals = self.stack.split_off(base);
+        let native_end = self.current_block();
+        self.b.build_unconditional_branch(join)?;
+
+        self.b.position_at_end(slow_bb);
+        self.stack.extend(args);
+        self.call_through_builtin(&ty, slot)?;
+        let slow_vals = self.stack.split_off(base);
+        let slow_end = self.current_block();
+        self.b.build_unconditional_branch(join)?;
+
+        self.b.position_at_end(join);
+        for ((n, s), &t) in native_vals.iter().zip(&slow_vals).zip(ty.results()) {
+            let phi = self.b.build_phi(llvm_ty(self, t)?, "r")?;
+            phi.add_incoming(&[(n, native_end), (s, slow_end)]);
+            self.push(phi.as_basic_value());
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn llvm_ty<'ctx>(t: &FuncTranslator<'_, 'ctx>, ty: ValType) -> Res<BasicTypeEnum<'ctx>> {
+    super::llvm_type(t.cx, ty)
+}

@@ -1,0 +1,94 @@
+//! Reading the VM context from compiled code, and converting between wasm
+//! values and the 64-bit slots used at tier boundaries.
+
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::values::{BasicValueEnum, IntValue, PointerValue};
+use wamr_runtime::ValType;
+
+use super::TranslateError as CompileError;
+
+/// Loads the pointer at byte `offset` of the struct at `base`.
+pub fn load_ptr<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    base: PointerValue<'ctx>,
+    offset: usize,
+    name: &str,
+) -> Result<PointerValue<'ctx>, CompileError> {
+    let at = field(cx, b, base, offset)?;
+    Ok(b.build_load(cx.ptr_type(Default::default()), at, name)?
+        .into_pointer_value())
+}
+
+/// The address of byte `offset` of the struct at `base`.
+pub fn field<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    base: PointerValue<'ctx>,
+    offset: usize,
+) -> Result<PointerValue<'ctx>, CompileError> {
+    if offset == 0 {
+        return Ok(base);
+    }
+    let i8t = cx.i8_type();
+    // SAFETY (IR): offsets come from `wamr_runtime::vmctx::layout`.
+    Ok(unsafe {
+        b.build_gep(
+            i8t,
+            base,
+            &[cx.i64_type().const_int(offset as u64, false)],
+            "field",
+        )?
+    })
+}
+
+/// Element `index` of the pointer array at `array`.
+pub fn array_ptr<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    array: PointerValue<'ctx>,
+    index: u32,
+    name: &str,
+) -> Result<PointerValue<'ctx>, CompileError> {
+    load_ptr(cx, b, array, index as usize * 8, name)
+}
+
+/// A wasm value from its 64-bit slot encoding.
+pub fn from_slot<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    bits: IntValue<'ctx>,
+    ty: ValType,
+) -> Result<BasicValueEnum<'ctx>, CompileError> {
+    Ok(match ty {
+        ValType::I32 => b.build_int_truncate(bits, cx.i32_type(), "i32")?.into(),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => bits.into(),
+        ValType::F32 => {
+            let low = b.build_int_truncate(bits, cx.i32_type(), "f32bits")?;
+            b.build_bit_cast(low, cx.f32_type(), "f32")?
+        }
+        ValType::F64 => b.build_bit_cast(bits, cx.f64_type(), "f64")?,
+        ValType::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+    })
+}
+
+/// The 64-bit slot encoding of a wasm value (i32/f32 zero-extended).
+pub fn to_slot<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    v: BasicValueEnum<'ctx>,
+    ty: ValType,
+) -> Result<IntValue<'ctx>, CompileError> {
+    let i64t = cx.i64_type();
+    Ok(match ty {
+        ValType::I32 => b.build_int_z_extend(v.into_int_value(), i64t, "slot")?,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => v.into_int_value(),
+        ValType::F32 => {
+            let bits = b.build_bit_cast(v, cx.i32_type(), "bits")?.into_int_value();
+            b.build_int_z_extend(bits, i64t, "slot")?
+        }
+        ValType::F64 => b.build_bit_cast(v, i64t, "slot")?.into_int_value(),
+        ValType::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+    })
+}

@@ -140,6 +140,13 @@ impl Runtime {
 fn executor_for(tier: Tier) -> Option<Arc<dyn Executor>> {
     match tier {
         Tier::Interp => Some(Arc::new(wamr_interp::Interpreter)),
-        Tier::Aot | Tier::Auto => None,
+        // Compiles each module for the host CPU at -O3 on first use.
+        #[cfg(feature = "llvm")]
+        Tier::Aot => Some(Arc::new(wamr_llvm_aot::executor::AotExecutor::new(
+            wamr_llvm_aot::compile::CompileOptions::host(3),
+        ))),
+        #[cfg(not(feature = "llvm"))]
+        Tier::Aot => None,
+        Tier::Auto => None,
     }
 }

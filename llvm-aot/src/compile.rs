@@ -59,6 +59,13 @@ pub fn compile_object(module: &Module, opts: &CompileOptions) -> Result<Vec<u8>,
     llvm.set_triple(&machine.get_triple());
     llvm.set_data_layout(&machine.get_target_data().get_data_layout());
     translate_module(&cx, &llvm, module)?;
+    // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR.
+    if let Some(path) = std::env::var_os("WAMR_AOT_DUMP_IR")
+        && let Err(e) = std::fs::write(&path, llvm.print_to_string().to_string())
+    {
+        let path = std::path::Path::new(&path).display().to_string();
+        tracing::warn!("cannot write IR to {path}: {e}");
+    }
     llvm.verify()
         .map_err(|e| CompileFailure::Verify(e.to_string()))?;
     let passes = format!("default<O{}>", opts.opt_level.min(3));

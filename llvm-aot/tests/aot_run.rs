@@ -187,3 +187,24 @@ fn memory_grow_honours_page_limit() {
     );
     assert_eq!(call(&mut s, i, "size", &[]).unwrap(), [Val::I32(3)]);
 }
+
+#[test]
+fn address_computed_from_memory_size_wraps_like_i32() {
+    let (mut s, i) = instantiate(
+        Config::default(),
+        r#"(module (memory 1)
+            (func $limit (result i32) (i32.mul (memory.size) (i32.const 0x10000)))
+            (func (export "store") (param $i i32) (param $v i32)
+              (i32.store (i32.add (call $limit) (local.get $i)) (local.get $v)))
+            (func (export "load") (param $i i32) (result i32)
+              (i32.load (i32.add (call $limit) (local.get $i)))))"#,
+        |_| vec![],
+    );
+    call(&mut s, i, "store", &[Val::I32(-4), Val::I32(42)]).unwrap();
+    assert_eq!(
+        call(&mut s, i, "load", &[Val::I32(-4)]).unwrap(),
+        [Val::I32(42)]
+    );
+    let err = call(&mut s, i, "load", &[Val::I32(-3)]).unwrap_err();
+    assert_eq!(err.as_trap().unwrap().kind(), TrapKind::MemoryOutOfBounds);
+}

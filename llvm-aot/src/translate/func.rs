@@ -423,19 +423,26 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         Ok(())
     }
 
-    /// Adds the top values as incoming edges to control `index`'s label.
+    /// Branches to control `index`'s label (a loop's header, else its
+    /// end), passing the top values to its phis.
     pub(super) fn branch_to(&mut self, index: usize) -> Res {
+        self.jump(index, false)
+    }
+
+    /// Jumps to control `index`'s label, or with `to_end` to its end (the
+    /// fall-through out of a block, loops included).
+    fn jump(&mut self, index: usize, to_end: bool) -> Res {
         let from = self.current_block();
         let c = &self.control[index];
-        let (target, phis) = match (&c.kind, &c.header) {
-            (Kind::Loop, Some((header, phis))) => (*header, phis.clone()),
+        let (target, phis) = match (&c.kind, &c.header, to_end) {
+            (Kind::Loop, Some((header, phis)), false) => (*header, phis.clone()),
             _ => (c.end, c.end_phis.clone()),
         };
         let values = &self.stack[self.stack.len() - phis.len()..];
         for (phi, v) in phis.iter().zip(values) {
             phi.add_incoming(&[(v, from)]);
         }
-        if self.control[index].kind != Kind::Loop {
+        if to_end || self.control[index].kind != Kind::Loop {
             self.control[index].end_reachable = true;
         }
         self.b.build_unconditional_branch(target)?;
@@ -465,7 +472,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         }
         let idx = self.control.len() - 1;
         if self.reachable {
-            self.branch_to(idx)?;
+            self.jump(idx, true)?;
         }
         let c = &mut self.control[idx];
         let (els, params) = c.else_block.take().expect("else follows if");
@@ -485,7 +492,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         }
         let idx = self.control.len() - 1;
         if self.reachable {
-            self.branch_to(idx)?;
+            self.jump(idx, true)?;
         }
         let mut c = self.control.pop().expect("validated nesting");
         if let Some((els, params)) = c.else_block.take() {

@@ -2,7 +2,7 @@
 //! and calls.
 
 use inkwell::IntPredicate;
-use inkwell::types::{BasicType, BasicTypeEnum};
+use inkwell::types::BasicTypeEnum;
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue, PointerValue};
 use wamr_runtime::vmctx::layout;
 use wamr_runtime::{IndexType, TrapKind, ValType};
@@ -154,17 +154,15 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             O::I64Load32U { memarg } => {
                 self.load(&memarg, self.i32().into(), 4, Some((self.i64(), false)))?
             }
-            O::I32Store { memarg }
-            | O::I64Store { memarg }
-            | O::F32Store { memarg }
-            | O::F64Store { memarg } => self.store(&memarg, None)?,
+            O::I32Store { memarg } | O::F32Store { memarg } => self.store(&memarg, 4, None)?,
+            O::I64Store { memarg } | O::F64Store { memarg } => self.store(&memarg, 8, None)?,
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.store(&memarg, Some(self.cx.i8_type()))?
+                self.store(&memarg, 1, Some(self.cx.i8_type()))?
             }
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(&memarg, Some(self.cx.i16_type()))?
+                self.store(&memarg, 2, Some(self.cx.i16_type()))?
             }
-            O::I64Store32 { memarg } => self.store(&memarg, Some(self.i32()))?,
+            O::I64Store32 { memarg } => self.store(&memarg, 4, Some(self.i32()))?,
             O::MemorySize { mem } => {
                 let (_, len) = self.memory_view(mem)?;
                 let pages = self.b.build_right_shift(
@@ -339,20 +337,14 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         Ok(())
     }
 
+    /// Stores the popped value: `size` bytes, narrowed to `narrow` if given.
     fn store(
         &mut self,
         memarg: &wasmparser::MemArg,
+        size: u64,
         narrow: Option<inkwell::types::IntType<'ctx>>,
     ) -> Res {
         let v = self.pop();
-        let size = match narrow {
-            Some(t) => t.get_bit_width() as u64 / 8,
-            None => v
-                .get_type()
-                .size_of()
-                .and_then(|s| s.get_zero_extended_constant())
-                .unwrap_or(8),
-        };
         let p = self.address(memarg, size)?;
         let v: BasicValueEnum = match narrow {
             Some(t) => self

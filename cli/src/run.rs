@@ -77,6 +77,15 @@ fn execute(args: &RunArgs) -> Result<()> {
     if let Some(bytes) = args.max_stack {
         config.max_stack_bytes = bytes;
     }
+    // The CLI offers the LLVM tier only once the compiler can be loaded
+    // lazily: linking libLLVM would cost every run ~15 ms at startup.
+    if args.tier != Tier::Interp {
+        bail!(
+            "the `{}` tier is not available in this build of the wamr-rs command yet \
+             (use --tier interp)",
+            args.tier
+        );
+    }
     let runtime = Runtime::with_config(config).with_tier(args.tier)?;
     let module = input::load(&args.file, runtime.config())?;
 

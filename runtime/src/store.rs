@@ -765,7 +765,7 @@ impl Store {
 /// running, `func` is a live slot of that store and `values` is large enough
 /// for the function's parameters and results.
 pub(crate) unsafe extern "C" fn builtin_call_func(
-    _vmctx: *mut VMContext,
+    vmctx: *mut VMContext,
     func: *const VMFuncRef,
     values: *mut u64,
 ) {
@@ -775,6 +775,12 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
     let store = unsafe { &mut *store_ptr };
     // SAFETY: guaranteed by the caller.
     let id = FuncId(unsafe { (*func).func_id });
+    // Host functions see the calling instance (WASI finds its memory there).
+    let caller = store
+        .instances
+        .iter()
+        .position(|inst| std::ptr::eq(inst.vmctx(), vmctx))
+        .map(|i| InstanceId(i as u32));
     let ty = store.func(id).ty().clone();
     let args: Vec<Val> = ty
         .params()
@@ -784,7 +790,7 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
         .map(|(i, &t)| Val::from_bits(t, unsafe { *values.add(i) }))
         .collect();
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-    match store.call_unchecked(id, &args, &mut results) {
+    match store.call_from(caller, id, &args, &mut results) {
         Ok(()) => {
             for (i, v) in results.iter().enumerate() {
                 // SAFETY: `values` has room for the results.

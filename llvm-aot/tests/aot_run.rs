@@ -208,3 +208,36 @@ fn address_computed_from_memory_size_wraps_like_i32() {
     let err = call(&mut s, i, "load", &[Val::I32(-3)]).unwrap_err();
     assert_eq!(err.as_trap().unwrap().kind(), TrapKind::MemoryOutOfBounds);
 }
+
+#[test]
+fn bulk_memory_and_table_operations() {
+    let (mut s, i) = instantiate(
+        Config::default(),
+        r#"(module (memory 1) (table 2 funcref)
+            (data $d "abcdef")
+            (elem $e func $f)
+            (func $f (result i32) (i32.const 7))
+            (func (export "mem") (result i32)
+              (memory.fill (i32.const 0) (i32.const 0x41) (i32.const 4))
+              (memory.copy (i32.const 2) (i32.const 0) (i32.const 2))
+              (memory.init $d (i32.const 4) (i32.const 1) (i32.const 3))
+              (data.drop $d)
+              (i32.load8_u (i32.const 6)))
+            (func (export "table") (result i32)
+              (drop (table.grow (ref.null func) (i32.const 3)))
+              (table.init $e (i32.const 4) (i32.const 0) (i32.const 1))
+              (elem.drop $e)
+              (table.fill (i32.const 0) (table.get (i32.const 4)) (i32.const 2))
+              (i32.add (table.size) (call_indirect (result i32) (i32.const 1))))
+            (func (export "oob") (memory.fill (i32.const 65535) (i32.const 0) (i32.const 2))))"#,
+        |_| vec![],
+    );
+    // "AAAA" then copy "AA" to 2, then "bcd" at 4: byte 6 is 'd'.
+    assert_eq!(
+        call(&mut s, i, "mem", &[]).unwrap(),
+        [Val::I32(b'd' as i32)]
+    );
+    assert_eq!(call(&mut s, i, "table", &[]).unwrap(), [Val::I32(5 + 7)]);
+    let err = call(&mut s, i, "oob", &[]).unwrap_err();
+    assert_eq!(err.as_trap().unwrap().kind(), TrapKind::MemoryOutOfBounds);
+}

@@ -7,6 +7,7 @@
 //! - [`Trap`] / [`Error`]: the spec's trap kinds and messages, and every other failure.
 //! - [`wasi`]: WASI preview1 as host functions, sandboxed with cap-std.
 
+pub mod bulk;
 pub mod config;
 pub mod const_expr;
 pub mod error;

@@ -302,6 +302,9 @@ impl Store {
     pub fn instance_mut(&mut self, id: InstanceId) -> &mut InstanceData {
         &mut self.instances[id.index()]
     }
+    pub fn num_instances(&self) -> usize {
+        self.instances.len()
+    }
 
     /// The function whose slot is at `r` (a non-null funcref of this store).
     pub fn func_of_ref(&self, r: RawRef) -> Option<FuncId> {
@@ -776,11 +779,7 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
     // SAFETY: guaranteed by the caller.
     let id = FuncId(unsafe { (*func).func_id });
     // Host functions see the calling instance (WASI finds its memory there).
-    let caller = store
-        .instances
-        .iter()
-        .position(|inst| std::ptr::eq(inst.vmctx(), vmctx))
-        .map(|i| InstanceId(i as u32));
+    let caller = store.instance_of_vmctx(vmctx);
     let ty = store.func(id).ty().clone();
     let args: Vec<Val> = ty
         .params()
@@ -800,6 +799,41 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
         Err(trap) => {
             store.state.trap = trap.kind() as u32;
             store.pending_trap = Some(trap);
+        }
+    }
+}
+
+/// The `bulk` builtin: bulk memory and table operations (see
+/// [`Store::run_bulk_op`]); a trap is recorded for the caller to find.
+///
+/// # Safety
+/// Compiled code of the current store (see [`Store::with_current`]) is
+/// running and `vmctx` is the context of the calling instance.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe extern "C" fn builtin_bulk(
+    vmctx: *mut VMContext,
+    op: u32,
+    x: u32,
+    y: u32,
+    a: u64,
+    b: u64,
+    c: u64,
+) -> u64 {
+    let store_ptr = CURRENT.with(|cell| cell.get());
+    // SAFETY: as in `builtin_call_func`.
+    let store = unsafe { &mut *store_ptr };
+    let req = crate::bulk::BulkRequest {
+        op,
+        x,
+        y,
+        operands: [a, b, c],
+    };
+    match store.run_bulk_op(vmctx, req) {
+        Ok(v) => v,
+        Err(trap) => {
+            store.state.trap = trap.kind() as u32;
+            store.pending_trap = Some(trap);
+            0
         }
     }
 }

@@ -93,6 +93,19 @@ pub struct Builtins {
     /// `raise_trap`.
     pub call_func:
         unsafe extern "C" fn(vmctx: *mut VMContext, func: *const VMFuncRef, values: *mut u64),
+    /// Bulk memory and table operations: `op` from [`crate::bulk::bulk_op`],
+    /// index immediates `x`, `y`, operands `a`, `b`, `c`; returns the
+    /// result where the operation has one. A trap is recorded like
+    /// `raise_trap`.
+    pub bulk: unsafe extern "C" fn(
+        vmctx: *mut VMContext,
+        op: u32,
+        x: u32,
+        y: u32,
+        a: u64,
+        b: u64,
+        c: u64,
+    ) -> u64,
 }
 
 /// The builtins every VM context points at.
@@ -100,6 +113,7 @@ pub static BUILTINS: Builtins = Builtins {
     memory_grow: builtin_memory_grow,
     raise_trap: builtin_raise_trap,
     call_func: crate::store::builtin_call_func,
+    bulk: crate::store::builtin_bulk,
 };
 
 /// # Safety
@@ -157,6 +171,7 @@ pub mod layout {
     pub const BUILTIN_MEMORY_GROW: usize = 0;
     pub const BUILTIN_RAISE_TRAP: usize = 8;
     pub const BUILTIN_CALL_FUNC: usize = 16;
+    pub const BUILTIN_BULK: usize = 24;
 }
 
 #[cfg(test)]
@@ -189,5 +204,6 @@ mod tests {
         assert_eq!(offset_of!(Builtins, memory_grow), BUILTIN_MEMORY_GROW);
         assert_eq!(offset_of!(Builtins, raise_trap), BUILTIN_RAISE_TRAP);
         assert_eq!(offset_of!(Builtins, call_func), BUILTIN_CALL_FUNC);
+        assert_eq!(offset_of!(Builtins, bulk), BUILTIN_BULK);
     }
 }

@@ -636,15 +636,15 @@ handlers! {
     }
     fn MemoryFill |op, r, ip, fp, mb, ml, m| {
         let (d, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(kind) = m.memory_fill(op.b, d, v as u8, n) {
-            return m.trap(kind);
+        if let Err(t) = m.memory_fill(op.b, d, v as u8, n) {
+            return m.trap_with(t);
         }
         next!(step(ip), fp, mb, ml, m)
     }
     fn MemoryCopy |op, r, ip, fp, mb, ml, m| {
         let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(kind) = m.memory_copy(op.b, op.c, d, s, n) {
-            return m.trap(kind);
+        if let Err(t) = m.memory_copy(op.b, op.c, d, s, n) {
+            return m.trap_with(t);
         }
         next!(step(ip), fp, mb, ml, m)
     }
@@ -662,13 +662,13 @@ handlers! {
     fn TableGet |op, r, ip, fp, mb, ml, m| {
         match m.table_get(op.c, r.get(op.b)) {
             Ok(v) => r.set(op.a, v),
-            Err(kind) => return m.trap(kind),
+            Err(t) => return m.trap_with(t),
         }
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableSet |op, r, ip, fp, mb, ml, m| {
-        if let Err(kind) = m.table_set(op.c, r.get(op.a), r.get(op.b)) {
-            return m.trap(kind);
+        if let Err(t) = m.table_set(op.c, r.get(op.a), r.get(op.b)) {
+            return m.trap_with(t);
         }
         next!(step(ip), fp, mb, ml, m)
     }
@@ -683,15 +683,15 @@ handlers! {
     }
     fn TableFill |op, r, ip, fp, mb, ml, m| {
         let (i, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(kind) = m.table_fill(op.b, i, v, n) {
-            return m.trap(kind);
+        if let Err(t) = m.table_fill(op.b, i, v, n) {
+            return m.trap_with(t);
         }
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableCopy |op, r, ip, fp, mb, ml, m| {
         let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(kind) = m.table_copy(op.b, op.c, d, s, n) {
-            return m.trap(kind);
+        if let Err(t) = m.table_copy(op.b, op.c, d, s, n) {
+            return m.trap_with(t);
         }
         next!(step(ip), fp, mb, ml, m)
     }

@@ -4,6 +4,7 @@
 use inkwell::IntPredicate;
 use inkwell::types::BasicTypeEnum;
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue, PointerValue};
+use wamr_runtime::bulk::bulk_op;
 use wamr_runtime::vmctx::layout;
 use wamr_runtime::{IndexType, TrapKind, ValType};
 use wasmparser::Operator as O;
@@ -202,6 +203,35 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
                 self.push(v);
             }
 
+            O::MemoryFill { mem } => self.bulk(bulk_op::MEMORY_FILL, mem, 0, 3, None)?,
+            O::MemoryCopy { dst_mem, src_mem } => {
+                self.bulk(bulk_op::MEMORY_COPY, dst_mem, src_mem, 3, None)?
+            }
+            O::MemoryInit { data_index, mem } => {
+                self.bulk(bulk_op::MEMORY_INIT, mem, data_index, 3, None)?
+            }
+            O::DataDrop { data_index } => self.bulk(bulk_op::DATA_DROP, data_index, 0, 0, None)?,
+            O::TableGet { table } => {
+                self.bulk(bulk_op::TABLE_GET, table, 0, 1, Some(Width::I64))?
+            }
+            O::TableSet { table } => self.bulk(bulk_op::TABLE_SET, table, 0, 2, None)?,
+            O::TableSize { table } => {
+                let w = self.table_width(table);
+                self.bulk(bulk_op::TABLE_SIZE, table, 0, 0, Some(w))?
+            }
+            O::TableGrow { table } => {
+                let w = self.table_width(table);
+                self.bulk(bulk_op::TABLE_GROW, table, 0, 2, Some(w))?
+            }
+            O::TableFill { table } => self.bulk(bulk_op::TABLE_FILL, table, 0, 3, None)?,
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.bulk(bulk_op::TABLE_COPY, dst_table, src_table, 3, None)?,
+            O::TableInit { elem_index, table } => {
+                self.bulk(bulk_op::TABLE_INIT, table, elem_index, 3, None)?
+            }
+            O::ElemDrop { elem_index } => self.bulk(bulk_op::ELEM_DROP, elem_index, 0, 0, None)?,
             O::I32Const { value } => self.push(self.i32().const_int(value as u32 as u64, false)),
             O::I64Const { value } => self.push(self.i64().const_int(value as u64, false)),
             O::F32Const { value } => {
@@ -537,6 +567,75 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             let phi = self.b.build_phi(llvm_ty(self, t)?, "r")?;
             phi.add_incoming(&[(n, native_end), (s, slow_end)]);
             self.push(phi.as_basic_value());
+        }
+        Ok(())
+    }
+}
+
+/// The width of a bulk operation's result.
+#[derive(Clone, Copy)]
+enum Width {
+    I32,
+    I64,
+}
+
+impl<'ctx> FuncTranslator<'_, 'ctx> {
+    fn table_width(&self, table: u32) -> Width {
+        match self.module.tables()[table as usize].index {
+            IndexType::I32 => Width::I32,
+            IndexType::I64 => Width::I64,
+        }
+    }
+
+    /// Calls the `bulk` builtin for `op` with immediates `x`, `y` and the
+    /// top `arity` operands (widened to i64); pushes its result if `result`.
+    fn bulk(&mut self, op: u32, x: u32, y: u32, arity: usize, result: Option<Width>) -> Res {
+        let i64t = self.i64();
+        let operands = self.pop_n(arity);
+        let mut args: Vec<BasicMetadataValueEnum> = vec![
+            self.vmctx.into(),
+            self.i32().const_int(op as u64, false).into(),
+            self.i32().const_int(x as u64, false).into(),
+            self.i32().const_int(y as u64, false).into(),
+        ];
+        for i in 0..3 {
+            let v = match operands.get(i) {
+                Some(v) if v.into_int_value().get_type().get_bit_width() == 64 => {
+                    v.into_int_value()
+                }
+                Some(v) => self.b.build_int_z_extend(v.into_int_value(), i64t, "w")?,
+                None => i64t.const_zero(),
+            };
+            args.push(v.into());
+        }
+        let bulk = self.builtin(layout::BUILTIN_BULK)?;
+        let fty = i64t.fn_type(
+            &[
+                self.ptr_t().into(),
+                self.i32().into(),
+                self.i32().into(),
+                self.i32().into(),
+                i64t.into(),
+                i64t.into(),
+                i64t.into(),
+            ],
+            false,
+        );
+        let ret = self
+            .b
+            .build_indirect_call(fty, bulk, &args, "bulk")?
+            .try_as_basic_value()
+            .basic()
+            .expect("bulk returns a value")
+            .into_int_value();
+        self.check_pending_trap()?;
+        match result {
+            None => {}
+            Some(Width::I64) => self.push(ret),
+            Some(Width::I32) => {
+                let v = self.b.build_int_truncate(ret, self.i32(), "r")?;
+                self.push(v);
+            }
         }
         Ok(())
     }

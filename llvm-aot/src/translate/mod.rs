@@ -53,6 +53,10 @@ impl From<inkwell::builder::BuilderError> for TranslateError {
 
 use TranslateError as CompileError;
 
+/// LLVM's `tailcc` calling convention, used by every native entry so that
+/// `return_call` can be a guaranteed tail call whatever the signatures.
+pub(crate) const TAILCC: u32 = 18;
+
 /// Symbol of defined function `index`'s native entry.
 pub fn func_symbol(index: u32) -> String {
     format!("wasm_f{index}")
@@ -113,6 +117,7 @@ pub fn translate_module<'ctx>(
         let f = llvm.add_function(&func_symbol(index), ty, Some(Linkage::External));
         f.as_global_value()
             .set_visibility(inkwell::GlobalVisibility::Hidden);
+        f.set_call_conventions(TAILCC);
         f.add_attribute(
             inkwell::attributes::AttributeLoc::Function,
             cx.create_enum_attribute(
@@ -165,6 +170,7 @@ fn build_trampoline<'ctx>(
         args.push(vm::from_slot(cx, &b, bits, p)?.into());
     }
     let call = b.build_call(native, &args, "call")?;
+    call.set_call_convention(TAILCC);
     let results: Vec<BasicValueEnum> = match fty.results().len() {
         0 => Vec::new(),
         1 => vec![call.try_as_basic_value().basic().unwrap()],

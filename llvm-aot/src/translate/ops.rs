@@ -59,6 +59,11 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
                 type_index,
                 table_index,
             } => self.call_indirect(type_index, table_index)?,
+            O::ReturnCall { function_index } => self.return_call(function_index)?,
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.return_call_indirect(type_index, table_index)?,
             O::Drop => {
                 self.pop();
             }
@@ -414,6 +419,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let callee = self.natives[(index - imported) as usize];
         let call = self.b.build_call(callee, &call_args, "call")?;
+        call.set_call_convention(super::TAILCC);
         // Every wasm call keeps its frame: turned into a jump or a loop,
         // unbounded recursion would spin instead of exhausting the stack.
         call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
@@ -492,6 +498,13 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
 
     fn call_indirect(&mut self, type_index: u32, table: u32) -> Res {
         let ty = (*self.module.types()[type_index as usize]).clone();
+        let slot = self.indirect_slot(type_index, table)?;
+        self.call_slot(&ty, slot)
+    }
+
+    /// Pops a table index and returns the slot it names, after the
+    /// bounds, null and signature checks of `call_indirect`.
+    fn indirect_slot(&mut self, type_index: u32, table: u32) -> Res<PointerValue<'ctx>> {
         let index = self.pop_int();
         let index = if self.module.tables()[table as usize].index == IndexType::I64 {
             index
@@ -531,7 +544,12 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             .b
             .build_int_compare(IntPredicate::NE, type_id, want, "bad")?;
         self.trap_if(bad, TrapKind::IndirectCallTypeMismatch)?;
-        // Native code when the slot has it; otherwise the generic path.
+        Ok(slot)
+    }
+
+    /// Calls the function of `slot` (type `ty`): native code when the slot
+    /// has it; otherwise the generic path.
+    fn call_slot(&mut self, ty: &wamr_runtime::FuncType, slot: PointerValue<'ctx>) -> Res {
         let code = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_CODE, "code")?;
         let has_code = self.b.build_is_not_null(code, "native")?;
         let native_bb = self.cx.append_basic_block(self.func, "native");
@@ -546,18 +564,19 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let callee_vmctx = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
-        let fty = native_fn_type(self.cx, &ty)?;
+        let fty = native_fn_type(self.cx, ty)?;
         let ret = self.b.build_indirect_call(fty, code, &call_args, "icall")?;
+        ret.set_call_convention(super::TAILCC);
         ret.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
         self.check_pending_trap()?;
-        self.push_results(&ty, ret.try_as_basic_value().basic())?;
+        self.push_results(ty, ret.try_as_basic_value().basic())?;
         let native_vals = self.stack.split_off(base);
         let native_end = self.current_block();
         self.b.build_unconditional_branch(join)?;
 
         self.b.position_at_end(slow_bb);
         self.stack.extend(args);
-        self.call_through_builtin(&ty, slot)?;
+        self.call_through_builtin(ty, slot)?;
         let slow_vals = self.stack.split_off(base);
         let slow_end = self.current_block();
         self.b.build_unconditional_branch(join)?;
@@ -568,6 +587,80 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             phi.add_incoming(&[(n, native_end), (s, slow_end)]);
             self.push(phi.as_basic_value());
         }
+        Ok(())
+    }
+}
+
+impl<'ctx> FuncTranslator<'_, 'ctx> {
+    /// Returns `call`'s value(s) from this function.
+    fn return_call_result(&mut self, call: inkwell::values::CallSiteValue<'ctx>) -> Res {
+        match call.try_as_basic_value().basic() {
+            Some(v) => self.b.build_return(Some(&v))?,
+            None => self.b.build_return(None)?,
+        };
+        Ok(())
+    }
+
+    /// A guaranteed tail call (`musttail` between `tailcc` functions):
+    /// unbounded `return_call` recursion runs in constant stack.
+    fn tail_call_native(
+        &mut self,
+        fty: inkwell::types::FunctionType<'ctx>,
+        target: Result<inkwell::values::FunctionValue<'ctx>, PointerValue<'ctx>>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> Res {
+        let call = match target {
+            Ok(f) => self.b.build_call(f, args, "tcall")?,
+            Err(p) => self.b.build_indirect_call(fty, p, args, "tcall")?,
+        };
+        call.set_call_convention(super::TAILCC);
+        call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
+        self.return_call_result(call)
+    }
+
+    fn return_call(&mut self, index: u32) -> Res {
+        let imported = self.module.num_imported_funcs();
+        if index < imported {
+            // A host or other-instance callee: an ordinary call, then return.
+            self.call(index)?;
+            self.do_return()?;
+            self.set_unreachable();
+            return Ok(());
+        }
+        let ty = self.module.func_type(index).clone();
+        let args = self.pop_n(ty.params().len());
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![self.vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let callee = self.natives[(index - imported) as usize];
+        let fty = native_fn_type(self.cx, &ty)?;
+        self.tail_call_native(fty, Ok(callee), &call_args)?;
+        self.set_unreachable();
+        Ok(())
+    }
+
+    fn return_call_indirect(&mut self, type_index: u32, table: u32) -> Res {
+        let ty = (*self.module.types()[type_index as usize]).clone();
+        let slot = self.indirect_slot(type_index, table)?;
+        let code = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_CODE, "code")?;
+        let has_code = self.b.build_is_not_null(code, "native")?;
+        let native_bb = self.cx.append_basic_block(self.func, "native");
+        let slow_bb = self.cx.append_basic_block(self.func, "slow");
+        self.b
+            .build_conditional_branch(has_code, native_bb, slow_bb)?;
+        let args = self.pop_n(ty.params().len());
+
+        self.b.position_at_end(native_bb);
+        let callee_vmctx = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let fty = native_fn_type(self.cx, &ty)?;
+        self.tail_call_native(fty, Err(code), &call_args)?;
+
+        self.b.position_at_end(slow_bb);
+        self.stack.extend(args);
+        self.call_through_builtin(&ty, slot)?;
+        self.do_return()?;
+        self.set_unreachable();
         Ok(())
     }
 }

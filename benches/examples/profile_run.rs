@@ -1,7 +1,7 @@
 //! Runs one benchmark kernel once, for profiling and quick comparisons:
-//! `cargo run --release -p wamr-benches --example profile_run -- fib|memory|coremark [wamr|wasmi]`.
+//! `cargo run --release -p wamr-benches --example profile_run -- fib|memory|coremark [wamr|aot|wasmi]`.
 
-use wamr_benches::{FIB_WAT, MEMORY_LOOP_WAT, clock_ms, read_bench, wamr_instance};
+use wamr_benches::{FIB_WAT, MEMORY_LOOP_WAT, clock_ms, read_bench, wamr_instance_in};
 use wamr_rs::Val;
 
 fn wasmi_call(wasm: &[u8], name: &str, arg: Option<i32>) -> String {
@@ -29,8 +29,13 @@ fn main() {
     };
     let started = std::time::Instant::now();
     let result = match engine.as_str() {
-        "wamr" => {
-            let (mut s, i) = wamr_instance(&wasm);
+        "wamr" | "aot" => {
+            let tier = if engine == "aot" {
+                wamr_rs::Tier::Aot
+            } else {
+                wamr_rs::Tier::Interp
+            };
+            let (mut s, i) = wamr_instance_in(tier, &wasm);
             let args: Vec<Val> = arg.into_iter().map(Val::I32).collect();
             format!("{:?}", i.call(&mut s, name, &args))
         }

@@ -54,7 +54,12 @@ pub const MEMORY_LOOP_WAT: &str = r#"(module
 
 /// Instantiates `wasm` in wamr-rs's interpreter, providing `env.clock_ms`.
 pub fn wamr_instance(wasm: &[u8]) -> (Store, Instance) {
-    let runtime = Runtime::new();
+    wamr_instance_in(wamr_rs::Tier::Interp, wasm)
+}
+
+/// Instantiates `wasm` in wamr-rs's `tier`, providing `env.clock_ms`.
+pub fn wamr_instance_in(tier: wamr_rs::Tier, wasm: &[u8]) -> (Store, Instance) {
+    let runtime = Runtime::new().with_tier(tier).expect("tier available");
     let module = runtime.load(wasm).expect("valid module");
     let mut store = runtime.new_store();
     let mut linker = Linker::new();

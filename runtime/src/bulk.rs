@@ -212,10 +212,15 @@ impl Store {
     /// Runs a bulk operation for the instance of `vmctx`; returns the
     /// result, if the operation has one.
     pub fn run_bulk_op(&mut self, vmctx: *const VMContext, req: BulkRequest) -> Result<u64, Trap> {
-        use bulk_op::*;
         let inst = self
             .instance_of_vmctx(vmctx)
             .ok_or_else(|| Trap::host("bulk operation from an unknown instance"))?;
+        self.run_bulk_op_in(inst, req)
+    }
+
+    /// Runs a bulk operation for instance `inst` (see [`Store::run_bulk_op`]).
+    pub fn run_bulk_op_in(&mut self, inst: InstanceId, req: BulkRequest) -> Result<u64, Trap> {
+        use bulk_op::*;
         let BulkRequest {
             op,
             x,

@@ -2,6 +2,7 @@
 //! memory 0, `memory.grow`, bulk memory, and table operations. All act on
 //! the running instance.
 
+use wamr_runtime::bulk::BulkRequest;
 use wamr_runtime::{MemoryId, Trap, TrapKind};
 
 use super::Machine;
@@ -45,114 +46,22 @@ impl Machine<'_> {
         self.memory_view(memory).len / wamr_runtime::PAGE_SIZE
     }
 
-    fn instance(&self) -> wamr_runtime::InstanceId {
-        self.ctxs[self.ctx].id
+    /// A bulk memory or table operation of the running instance (shared
+    /// with compiled code: `Store::run_bulk_op_in`).
+    pub(super) fn bulk(
+        &mut self,
+        op: u32,
+        x: u32,
+        y: u32,
+        operands: [u64; 3],
+    ) -> Result<u64, Trap> {
+        let inst = self.ctxs[self.ctx].id;
+        let req = BulkRequest { op, x, y, operands };
+        self.store.run_bulk_op_in(inst, req)
     }
 
     pub(super) fn memory_grow(&mut self, memory: u32, delta: u64) -> u64 {
-        let inst = self.instance();
+        let inst = self.ctxs[self.ctx].id;
         self.store.memory_grow_at(inst, memory, delta)
-    }
-
-    pub(super) fn memory_fill(
-        &mut self,
-        memory: u32,
-        dst: u64,
-        value: u8,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store.memory_fill_at(inst, memory, dst, value, len)
-    }
-
-    pub(super) fn memory_copy(
-        &mut self,
-        dst_memory: u32,
-        src_memory: u32,
-        dst: u64,
-        src: u64,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store
-            .memory_copy_at(inst, dst_memory, src_memory, dst, src, len)
-    }
-
-    pub(super) fn memory_init(
-        &mut self,
-        memory: u32,
-        segment: u32,
-        dst: u64,
-        src: u64,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store
-            .memory_init_at(inst, memory, segment, dst, src, len)
-    }
-
-    pub(super) fn data_drop(&mut self, segment: u32) {
-        let inst = self.instance();
-        self.store.instance_mut(inst).drop_data_segment(segment);
-    }
-
-    pub(super) fn table_get(&self, table: u32, index: u64) -> Result<u64, Trap> {
-        self.store.table_get_at(self.instance(), table, index)
-    }
-
-    pub(super) fn table_set(&mut self, table: u32, index: u64, value: u64) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store.table_set_at(inst, table, index, value)
-    }
-
-    pub(super) fn table_size(&self, table: u32) -> u64 {
-        self.store.table_size_at(self.instance(), table)
-    }
-
-    pub(super) fn table_grow(&mut self, table: u32, init: u64, delta: u64) -> u64 {
-        let inst = self.instance();
-        self.store.table_grow_at(inst, table, init, delta)
-    }
-
-    pub(super) fn table_fill(
-        &mut self,
-        table: u32,
-        index: u64,
-        value: u64,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store.table_fill_at(inst, table, index, value, len)
-    }
-
-    pub(super) fn table_copy(
-        &mut self,
-        dst_table: u32,
-        src_table: u32,
-        dst: u64,
-        src: u64,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store
-            .table_copy_at(inst, dst_table, src_table, dst, src, len)
-    }
-
-    pub(super) fn table_init(
-        &mut self,
-        table: u32,
-        segment: u32,
-        dst: u64,
-        src: u64,
-        len: u64,
-    ) -> Result<(), Trap> {
-        let inst = self.instance();
-        self.store
-            .table_init_at(inst, table, segment, dst, src, len)
-    }
-
-    pub(super) fn elem_drop(&mut self, segment: u32) {
-        let inst = self.instance();
-        self.store.instance_mut(inst).drop_element_segment(segment);
     }
 }

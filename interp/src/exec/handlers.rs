@@ -495,6 +495,24 @@ mod m64 {
     memory_ops!(ptr);
 }
 
+/// Runs a bulk operation of the running instance; traps unwind. Operands
+/// are either `n` consecutive slots from `op.a`, or an explicit array.
+macro_rules! bulk_op {
+    ($m:ident, $op:ident, $r:ident, $kind:ident, $x:expr, $y:expr, $n:literal) => {{
+        let mut operands = [0u64; 3];
+        for (i, slot) in operands.iter_mut().enumerate().take($n) {
+            *slot = $r.get($op.a + i as u32);
+        }
+        bulk_op!($m, operands, $kind, $x, $y)
+    }};
+    ($m:ident, $operands:expr, $kind:ident, $x:expr, $y:expr) => {{
+        match $m.bulk(wamr_runtime::bulk::bulk_op::$kind, $x, $y, $operands) {
+            Ok(v) => v,
+            Err(t) => return $m.trap_with(t),
+        }
+    }};
+}
+
 handlers! {
     fn TrapOp |op, r, ip, fp, mb, ml, m| {
         m.trap(super::TRAP_KINDS[op.a as usize])
@@ -635,75 +653,54 @@ handlers! {
         next!(step(ip), fp, mem.base, mem.len, m)
     }
     fn MemoryFill |op, r, ip, fp, mb, ml, m| {
-        let (d, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(t) = m.memory_fill(op.b, d, v as u8, n) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, MEMORY_FILL, op.b, 0, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn MemoryCopy |op, r, ip, fp, mb, ml, m| {
-        let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(t) = m.memory_copy(op.b, op.c, d, s, n) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, MEMORY_COPY, op.b, op.c, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn MemoryInit |op, r, ip, fp, mb, ml, m| {
-        let (d, s, n) = (r.get(op.a), r.u32(op.a + 1), r.u32(op.a + 2));
-        if let Err(t) = m.memory_init(op.b, op.c, d, s as u64, n as u64) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, MEMORY_INIT, op.b, op.c, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn DataDrop |op, r, ip, fp, mb, ml, m| {
-        m.data_drop(op.a);
+        bulk_op!(m, op, r, DATA_DROP, op.a, 0, 0);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableGet |op, r, ip, fp, mb, ml, m| {
-        match m.table_get(op.c, r.get(op.b)) {
-            Ok(v) => r.set(op.a, v),
-            Err(t) => return m.trap_with(t),
-        }
+        let v = bulk_op!(m, [r.get(op.b), 0, 0], TABLE_GET, op.c, 0);
+        r.set(op.a, v);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableSet |op, r, ip, fp, mb, ml, m| {
-        if let Err(t) = m.table_set(op.c, r.get(op.a), r.get(op.b)) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, [r.get(op.a), r.get(op.b), 0], TABLE_SET, op.c, 0);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableSize |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, m.table_size(op.b));
+        let v = bulk_op!(m, [0, 0, 0], TABLE_SIZE, op.b, 0);
+        r.set(op.a, v);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableGrow |op, r, ip, fp, mb, ml, m| {
-        let v = m.table_grow(op.b, r.get(op.a), r.get(op.a + 1));
+        let v = bulk_op!(m, op, r, TABLE_GROW, op.b, 0, 2);
         r.set(op.a, v);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableFill |op, r, ip, fp, mb, ml, m| {
-        let (i, v, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(t) = m.table_fill(op.b, i, v, n) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, TABLE_FILL, op.b, 0, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableCopy |op, r, ip, fp, mb, ml, m| {
-        let (d, s, n) = (r.get(op.a), r.get(op.a + 1), r.get(op.a + 2));
-        if let Err(t) = m.table_copy(op.b, op.c, d, s, n) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, TABLE_COPY, op.b, op.c, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn TableInit |op, r, ip, fp, mb, ml, m| {
-        let (d, s, n) = (r.get(op.a), r.u32(op.a + 1), r.u32(op.a + 2));
-        if let Err(t) = m.table_init(op.b, op.c, d, s as u64, n as u64) {
-            return m.trap_with(t);
-        }
+        bulk_op!(m, op, r, TABLE_INIT, op.b, op.c, 3);
         next!(step(ip), fp, mb, ml, m)
     }
     fn ElemDrop |op, r, ip, fp, mb, ml, m| {
-        m.elem_drop(op.a);
+        bulk_op!(m, op, r, ELEM_DROP, op.a, 0, 0);
         next!(step(ip), fp, mb, ml, m)
     }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use wamr_rs::{Linker, OutputPipe, Runtime, WasiCtxBuilder};
+use wamr_rs::{Linker, OutputPipe, Runtime, Tier, WasiCtxBuilder};
 
 fn bench_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench")
@@ -45,9 +45,9 @@ struct Output {
     markers: [u32; 2],
 }
 
-/// Runs the WASI command `wasm`, with `preopen` (if any) as `.`.
-fn run_command(wasm: &Path, preopen: Option<&Path>) -> Output {
-    let runtime = Runtime::new();
+/// Runs the WASI command `wasm` under `tier`, with `preopen` (if any) as `.`.
+fn run_command(tier: Tier, wasm: &Path, preopen: Option<&Path>) -> Output {
+    let runtime = Runtime::new().with_tier(tier).expect("tier available");
     let module = runtime
         .load_file(wasm)
         .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
@@ -89,13 +89,18 @@ fn run_command(wasm: &Path, preopen: Option<&Path>) -> Output {
     }
 }
 
-/// Runs Sightglass program `folder/stem.wasm` and checks its output.
+/// Runs Sightglass program `folder/stem.wasm` in the interpreter and checks its output.
 fn sightglass(folder: &str, stem: &str) {
+    sightglass_in(Tier::Interp, folder, stem)
+}
+
+/// Runs Sightglass program `folder/stem.wasm` under `tier` and checks its output.
+fn sightglass_in(tier: Tier, folder: &str, stem: &str) {
     let source = bench_root().join("sightglass").join(folder);
     let scratch = tempfile::tempdir().unwrap();
     copy_files(&source, scratch.path());
     let wasm = scratch.path().join(format!("{stem}.wasm"));
-    let out = run_command(&wasm, Some(scratch.path()));
+    let out = run_command(tier, &wasm, Some(scratch.path()));
     assert_eq!(out.exit_code, 0, "{stem}: exit code");
     for (stream, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let expected = fs::read(source.join(format!("{stem}.{stream}.expected"))).unwrap();
@@ -196,7 +201,11 @@ fn every_sightglass_program_has_a_test() {
 #[ignore = "about 20 s in release; run with \
             `cargo test --release -p wamr-rs --test bench_programs -- --ignored coremark`"]
 fn coremark() {
-    let out = run_command(&bench_root().join("coremark/coremark.wasm"), None);
+    let out = run_command(
+        Tier::Interp,
+        &bench_root().join("coremark/coremark.wasm"),
+        None,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.exit_code, 0, "{stdout}");
     assert!(stdout.contains("Correct operation validated."), "{stdout}");
@@ -207,4 +216,43 @@ fn coremark() {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no `CoreMark 1.0 : N` line in:\n{stdout}"));
     assert!(score > 0.0, "{stdout}");
+}
+
+/// The same programs compiled by the LLVM tier: identical output and exit
+/// code (the expected files are the interpreter's too). The shootout
+/// programs are small, so compiling each at -O3 takes about a second.
+#[cfg(feature = "llvm")]
+mod aot {
+    use super::*;
+
+    macro_rules! aot_tests {
+        ($($test:ident: $stem:literal;)*) => {$(
+            #[test]
+            fn $test() {
+                sightglass_in(Tier::Aot, "shootout", $stem);
+            }
+        )*};
+    }
+
+    aot_tests! {
+        ackermann: "shootout-ackermann";
+        base64: "shootout-base64";
+        ctype: "shootout-ctype";
+        ed25519: "shootout-ed25519";
+        fib2: "shootout-fib2";
+        gimli: "shootout-gimli";
+        heapsort: "shootout-heapsort";
+        keccak: "shootout-keccak";
+        matrix: "shootout-matrix";
+        memmove: "shootout-memmove";
+        minicsv: "shootout-minicsv";
+        nestedloop: "shootout-nestedloop";
+        random: "shootout-random";
+        ratelimit: "shootout-ratelimit";
+        seqhash: "shootout-seqhash";
+        sieve: "shootout-sieve";
+        switch: "shootout-switch";
+        xblabla20: "shootout-xblabla20";
+        xchacha20: "shootout-xchacha20";
+    }
 }

@@ -65,6 +65,9 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) trap_blocks: HashMap<TrapKind, BasicBlock<'ctx>>,
     pub(super) bail_block: Option<BasicBlock<'ctx>>,
     pub(super) results: Vec<ValType>,
+    /// Loads and stores of linear memory, tagged apart from everything else
+    /// (see `apply_tbaa`).
+    pub(super) memory_accesses: Vec<inkwell::values::InstructionValue<'ctx>>,
 }
 
 type Res<T = ()> = Result<T, CompileError>;
@@ -100,6 +103,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             trap_blocks: HashMap::new(),
             bail_block: None,
             results,
+            memory_accesses: Vec::new(),
         })
     }
 
@@ -131,6 +135,42 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         while !reader.eof() {
             let op = reader.read().map_err(malformed)?;
             self.operator(op)?;
+        }
+        self.apply_tbaa()
+    }
+
+    /// Type-based alias information: linear memory and the runtime's own
+    /// structures (VM context, memory views, globals, tables, locals) never
+    /// alias, so LLVM may keep a memory's base and length in registers
+    /// across wasm stores (calls still clobber both: they may grow memory).
+    fn apply_tbaa(&self) -> Res {
+        let cx = self.cx;
+        let kind = cx.get_kind_id("tbaa");
+        let zero = cx.i64_type().const_zero();
+        let root = cx.metadata_node(&[cx.metadata_string("wamr-rs").into()]);
+        let scalar = |name: &str| {
+            cx.metadata_node(&[cx.metadata_string(name).into(), root.into(), zero.into()])
+        };
+        let (memory, runtime) = (scalar("linear memory"), scalar("runtime data"));
+        let tag = |ty: inkwell::values::MetadataValue<'ctx>| {
+            cx.metadata_node(&[ty.into(), ty.into(), zero.into()])
+        };
+        let (memory_tag, runtime_tag) = (tag(memory), tag(runtime));
+        for bb in self.func.get_basic_blocks() {
+            let mut next = bb.get_first_instruction();
+            while let Some(inst) = next {
+                next = inst.get_next_instruction();
+                use inkwell::values::InstructionOpcode::{Load, Store};
+                if !matches!(inst.get_opcode(), Load | Store) {
+                    continue;
+                }
+                let t = if self.memory_accesses.contains(&inst) {
+                    memory_tag
+                } else {
+                    runtime_tag
+                };
+                inst.set_metadata(t, kind).map_err(CompileError::llvm)?;
+            }
         }
         Ok(())
     }

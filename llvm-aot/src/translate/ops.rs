@@ -356,6 +356,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let v = self.b.build_load(ty, p, "load")?;
         if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
             i.set_alignment(1).map_err(CompileError::llvm)?;
+            self.memory_accesses.push(i);
         }
         let v: BasicValueEnum = match extend {
             None => v,
@@ -390,6 +391,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         };
         let st = self.b.build_store(p, v)?;
         st.set_alignment(1).map_err(CompileError::llvm)?;
+        self.memory_accesses.push(st);
         Ok(())
     }
 

@@ -249,6 +249,10 @@ fn long_running_code_uses_constant_native_stack() {
                 (i64.load offset=8192 (i32.and (local.get $i) (i32.const 0xff8)))
                 (select (i32.const 0) (i32.const 1) (i32.and (local.get $i) (i32.const 1)))))
             (global.set $g (call $inc (global.get $g)))
+            (memory.fill (i32.const 200) (local.get $i) (i32.const 8))
+            (memory.copy (i32.const 300) (i32.const 200) (i32.const 8))
+            (table.set (i32.const 1) (table.get (i32.const 1)))
+            (drop (table.size))
             (block $b (block $a
               (br_table $a $b (i32.and (local.get $i) (i32.const 1))))
               (global.set $g (i64.add (global.get $g) (i64.trunc_f64_s (f64.const 1)))))

@@ -3,7 +3,7 @@
 //! the running instance.
 
 use wamr_runtime::bulk::BulkRequest;
-use wamr_runtime::{MemoryId, Trap, TrapKind};
+use wamr_runtime::{MemoryId, TrapKind};
 
 use super::Machine;
 use super::handlers::{ext_load, ext_store};
@@ -48,16 +48,28 @@ impl Machine<'_> {
 
     /// A bulk memory or table operation of the running instance (shared
     /// with compiled code: `Store::run_bulk_op_in`).
-    pub(super) fn bulk(
-        &mut self,
-        op: u32,
-        x: u32,
-        y: u32,
-        operands: [u64; 3],
-    ) -> Result<u64, Trap> {
+    ///
+    /// Scalars in and out (a trap is recorded here; `None` means trapped),
+    /// never inlined: a handler that passed or received anything through
+    /// its own stack frame would keep that frame, and its tail call would
+    /// stop being a jump (the native stack would grow per instruction).
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn bulk(&mut self, op: u32, x: u32, y: u32, a: u64, b: u64, c: u64) -> Option<u64> {
         let inst = self.ctxs[self.ctx].id;
-        let req = BulkRequest { op, x, y, operands };
-        self.store.run_bulk_op_in(inst, req)
+        let req = BulkRequest {
+            op,
+            x,
+            y,
+            operands: [a, b, c],
+        };
+        match self.store.run_bulk_op_in(inst, req) {
+            Ok(v) => Some(v),
+            Err(trap) => {
+                self.trap = Some(trap);
+                None
+            }
+        }
     }
 
     pub(super) fn memory_grow(&mut self, memory: u32, delta: u64) -> u64 {

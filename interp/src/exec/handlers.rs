@@ -499,16 +499,14 @@ mod m64 {
 /// are either `n` consecutive slots from `op.a`, or an explicit array.
 macro_rules! bulk_op {
     ($m:ident, $op:ident, $r:ident, $kind:ident, $x:expr, $y:expr, $n:literal) => {{
-        let mut operands = [0u64; 3];
-        for (i, slot) in operands.iter_mut().enumerate().take($n) {
-            *slot = $r.get($op.a + i as u32);
-        }
-        bulk_op!($m, operands, $kind, $x, $y)
+        let count: u32 = $n;
+        let slot = |i: u32| if i < count { $r.get($op.a + i) } else { 0 };
+        bulk_op!($m, [slot(0), slot(1), slot(2)], $kind, $x, $y)
     }};
-    ($m:ident, $operands:expr, $kind:ident, $x:expr, $y:expr) => {{
-        match $m.bulk(wamr_runtime::bulk::bulk_op::$kind, $x, $y, $operands) {
-            Ok(v) => v,
-            Err(t) => return $m.trap_with(t),
+    ($m:ident, [$a:expr, $b:expr, $c:expr], $kind:ident, $x:expr, $y:expr) => {{
+        match $m.bulk(wamr_runtime::bulk::bulk_op::$kind, $x, $y, $a, $b, $c) {
+            Some(v) => v,
+            None => return Exit::Trap,
         }
     }};
 }

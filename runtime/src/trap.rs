@@ -26,26 +26,27 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
-    /// The kind with discriminant `code` (as stored in
+    /// Every kind, in discriminant order.
+    pub const ALL: [TrapKind; 12] = [
+        TrapKind::Unreachable,
+        TrapKind::MemoryOutOfBounds,
+        TrapKind::TableOutOfBounds,
+        TrapKind::UndefinedElement,
+        TrapKind::UninitializedElement,
+        TrapKind::IndirectCallTypeMismatch,
+        TrapKind::IntegerOverflow,
+        TrapKind::IntegerDivideByZero,
+        TrapKind::InvalidConversionToInteger,
+        TrapKind::StackOverflow,
+        TrapKind::NullReference,
+        TrapKind::Host,
+    ];
+
+    /// The kind with discriminant `code`: how every tier encodes a trap kind
+    /// in compiled or translated code (e.g.
     /// [`crate::vmctx::VMStoreState::trap`]).
     pub fn from_code(code: u32) -> Option<TrapKind> {
-        use TrapKind::*;
-        [
-            Unreachable,
-            MemoryOutOfBounds,
-            TableOutOfBounds,
-            UndefinedElement,
-            UninitializedElement,
-            IndirectCallTypeMismatch,
-            IntegerOverflow,
-            IntegerDivideByZero,
-            InvalidConversionToInteger,
-            StackOverflow,
-            NullReference,
-            Host,
-        ]
-        .into_iter()
-        .find(|k| *k as u32 == code)
+        TrapKind::ALL.into_iter().find(|k| *k as u32 == code)
     }
 
     pub fn message(self) -> &'static str {

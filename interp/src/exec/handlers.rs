@@ -513,7 +513,7 @@ macro_rules! bulk_op {
 
 handlers! {
     fn TrapOp |op, r, ip, fp, mb, ml, m| {
-        m.trap(super::TRAP_KINDS[op.a as usize])
+        m.trap(TrapKind::from_code(op.a).unwrap_or(TrapKind::Unreachable))
     }
     fn Copy |op, r, ip, fp, mb, ml, m| {
         r.set(op.a, r.get(op.b));
@@ -703,14 +703,6 @@ handlers! {
     }
 }
 
-/// The index of `kind` in [`super::TRAP_KINDS`] (a `Trap` op's operand).
-fn trap_index(kind: TrapKind) -> u32 {
-    super::TRAP_KINDS
-        .iter()
-        .position(|&k| k == kind)
-        .expect("every trap kind is listed") as u32
-}
-
 /// Lowers translated code to threaded ops (one op per instruction, so jump
 /// targets keep their indices).
 pub fn lower(f: CompiledFunc) -> Function {
@@ -773,7 +765,7 @@ pub fn lower(f: CompiledFunc) -> Function {
 fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
     use Instr as I;
     match *instr {
-        I::Trap { kind } => Op::new(TrapOp, trap_index(kind), 0, 0),
+        I::Trap { kind } => Op::new(TrapOp, kind as u32, 0, 0),
         I::Copy { dst, src } => Op::new(Copy, dst, src, 0),
         I::Const32 { dst, value } => Op::new(Const32, dst, 0, value),
         I::Const64 { dst, value } => Op::wide(Const64, dst, value),

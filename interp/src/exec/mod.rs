@@ -20,9 +20,6 @@ use regs::{Mem, Regs};
 
 pub use handlers::lower;
 
-/// Trap kinds a `Trap` op can raise, indexed by its operand.
-const TRAP_KINDS: [TrapKind; 1] = [TrapKind::Unreachable];
-
 /// The interpreter tier.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Interpreter;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use wamr_runtime::vmctx::VMContext;
-use wamr_runtime::{Executor, FuncId, FuncKind, Module, Store, Trap, Val};
+use wamr_runtime::{Executor, Module, Store, Trap, Val, WasmFunc};
 
 use crate::code_memory::CodeMemory;
 use crate::compile::{CompileOptions, compile_object};
@@ -82,13 +82,15 @@ impl Executor for AotExecutor {
     fn call(
         &self,
         store: &mut Store,
-        func: FuncId,
+        func: WasmFunc,
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap> {
-        let FuncKind::Wasm { instance, index } = *store.func(func).kind() else {
-            return store.call_unchecked(func, args, results);
-        };
+        let WasmFunc {
+            id: func,
+            instance,
+            index,
+        } = func;
         let module = store.instance(instance).module().clone();
         let code = self.compiled(&module)?;
         let compiled = code.0.as_ref().expect("checked by `compiled`");
@@ -116,9 +118,7 @@ impl Executor for AotExecutor {
         // instance's context and `values` has room for arguments and results.
         let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
             unsafe { std::mem::transmute(trampoline) };
-        store.call_depth += 1;
         store.with_current(|_| unsafe { call(vmctx, values.as_mut_ptr()) });
-        store.call_depth -= 1;
         if let Some(trap) = store.take_compiled_trap() {
             let name = module.func_name(index);
             return Err(trap.in_function(|| name));

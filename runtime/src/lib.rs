@@ -32,7 +32,7 @@ pub use module::{
 };
 pub use store::{
     Caller, Executor, Extern, FuncId, FuncKind, GlobalId, HostFn, InstanceId, MemoryId, Store,
-    TableId,
+    TableId, WasmFunc,
 };
 pub use trap::{Trap, TrapKind};
 pub use types::{

@@ -79,15 +79,25 @@ impl Caller<'_> {
 /// Runs wasm code; implemented by the tiers. The store calls it for the start
 /// function and for every call the embedder makes into wasm.
 pub trait Executor: Send + Sync {
-    /// Calls `func`, a function defined by an instance in `store`. Arguments
-    /// have been type-checked; `results` has the function's result arity.
+    /// Calls `func`, function `index` (module index space) of `instance`.
+    /// The store has type-checked the arguments, sized `results` and counted
+    /// this entry in [`Store::call_depth`] within the configured limit.
     fn call(
         &self,
         store: &mut Store,
-        func: FuncId,
+        func: WasmFunc,
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap>;
+}
+
+/// A function defined by an instance: what an [`Executor`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasmFunc {
+    pub id: FuncId,
+    pub instance: InstanceId,
+    /// Index in the instance's module function index space.
+    pub index: u32,
 }
 
 #[derive(Clone)]
@@ -436,7 +446,12 @@ impl Store {
                     results,
                 )
             }
-            FuncKind::Wasm { .. } => {
+            FuncKind::Wasm { instance, index } => {
+                let wasm = WasmFunc {
+                    id: func,
+                    instance: *instance,
+                    index: *index,
+                };
                 let Some(executor) = self.executor.clone() else {
                     return Err(Trap::host("no execution tier is configured for this store"));
                 };
@@ -452,7 +467,13 @@ impl Store {
                     // stack budget ran out: trap before the thread's stack does.
                     return Err(TrapKind::StackOverflow.into());
                 }
-                executor.call(self, func, args, results)
+                if self.call_depth >= self.config.max_call_depth {
+                    return Err(TrapKind::StackOverflow.into());
+                }
+                self.call_depth += 1;
+                let outcome = executor.call(self, wasm, args, results);
+                self.call_depth -= 1;
+                outcome
             }
         }
     }

@@ -12,7 +12,9 @@ use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
 use wamr_runtime::vmctx::{VMContext, VMFuncRef, VMGlobal, VMMemory};
-use wamr_runtime::{Executor, FuncId, FuncKind, InstanceId, Module, Store, Trap, TrapKind, Val};
+use wamr_runtime::{
+    Executor, FuncId, FuncKind, InstanceId, Module, Store, Trap, TrapKind, Val, WasmFunc,
+};
 
 use crate::translate::translate;
 use op::{Exit, Function, Op};
@@ -28,26 +30,18 @@ impl Executor for Interpreter {
     fn call(
         &self,
         store: &mut Store,
-        func: FuncId,
+        func: WasmFunc,
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap> {
-        let FuncKind::Wasm { instance, index } = *store.func(func).kind() else {
-            return store.call_unchecked(func, args, results);
-        };
-        if store.call_depth >= store.config().max_call_depth {
-            return Err(TrapKind::StackOverflow.into());
-        }
         let slots = (store.config().max_stack_bytes / 8).max(1024);
         let mut stack = take_stack(slots);
         for (slot, arg) in stack.iter_mut().zip(args) {
             *slot = arg.to_bits();
         }
-        store.call_depth += 1;
-        let outcome = Machine::new(store, &mut stack).run(instance, index);
-        store.call_depth -= 1;
+        let outcome = Machine::new(store, &mut stack).run(func.instance, func.index);
         if outcome.is_ok() {
-            let ty = store.func(func).ty().clone();
+            let ty = store.func(func.id).ty().clone();
             for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(stack.iter()) {
                 *out = Val::from_bits(ty, bits);
             }

@@ -56,6 +56,13 @@ pub use instance::Instance;
 pub use linker::Linker;
 pub use runtime::{Runtime, Tier};
 pub use typed::{TypedFunc, WasmTy, WasmTypeList};
+/// The first bytes of every `.aot` file.
+pub use wamr_aot::container::MAGIC as AOT_MAGIC;
+/// Compile targets as users name them: `target::compile_options`.
+pub use wamr_aot::target;
+pub use wamr_aot::{
+    COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler, HostTarget,
+};
 pub use wamr_runtime::{
     Caller, Config, DataMode, ElementMode, Error, Export, Extern, ExternKind, ExternType, Features,
     FuncId, FuncType, GlobalId, GlobalType, HostFn, Import, IndexType, InstanceId, Limits,

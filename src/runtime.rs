@@ -6,6 +6,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use wamr_aot::{AotExecutor, CompileJob, CompileOptions, Compiler, WasmFeatures};
 use wamr_runtime::{Config, Error, Executor, Module, Result, Store};
 
 /// Which execution tier runs wasm code.
@@ -56,6 +57,9 @@ pub struct Runtime {
     config: Config,
     tier: Tier,
     executor: Option<Arc<dyn Executor>>,
+    /// Compiles for the `aot` tier and [`Runtime::precompile`]; by default
+    /// the LLVM plugin, loaded on first use.
+    compiler: Arc<dyn Compiler>,
 }
 
 impl fmt::Debug for Runtime {
@@ -80,17 +84,27 @@ impl Runtime {
     }
 
     pub fn with_config(config: Config) -> Self {
+        let compiler: Arc<dyn Compiler> = wamr_aot::plugin::shared();
         Runtime {
             config,
             tier: Tier::Interp,
-            executor: executor_for(Tier::Interp),
+            executor: executor_for(Tier::Interp, &compiler),
+            compiler,
         }
+    }
+
+    /// Compiles with `compiler` instead of the LLVM plugin, e.g.
+    /// `wamr_llvm_aot::LlvmCompiler` linked into the process. Takes effect
+    /// for tiers selected after this call.
+    pub fn with_compiler(mut self, compiler: Arc<dyn Compiler>) -> Self {
+        self.compiler = compiler;
+        self
     }
 
     /// Selects the tier. A tier this build cannot run yet is an error, never
     /// a silent fallback to another.
     pub fn with_tier(mut self, tier: Tier) -> Result<Self> {
-        self.executor = executor_for(tier);
+        self.executor = executor_for(tier, &self.compiler);
         if self.executor.is_none() {
             return Err(Error::Unsupported(format!(
                 "the `{tier}` tier is not available in this build yet"
@@ -113,9 +127,16 @@ impl Runtime {
         self.executor.is_some()
     }
 
-    /// Decodes and validates a wasm binary.
+    /// Decodes and validates a wasm binary. In the `aot` tier it is also
+    /// compiled, so that a compile failure shows here.
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
-        Module::new(&self.config, bytes)
+        let module = Module::new(&self.config, bytes)?;
+        if self.tier == Tier::Aot {
+            host_aot(&self.compiler)
+                .prepare(&module)
+                .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))?;
+        }
+        Ok(module)
     }
 
     /// Reads, decodes and validates the wasm binary in `path`. (For text
@@ -125,6 +146,38 @@ impl Runtime {
         let bytes = std::fs::read(path)
             .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
         self.load(&bytes)
+    }
+
+    /// Loads an `.aot` file: checks that it fits this runtime and host,
+    /// validates the wasm inside with this runtime's features (contract 1)
+    /// and maps its code in place. Its functions run as that code in the
+    /// `aot` tier; the interpreter runs the same module from its wasm.
+    pub fn load_aot_file(&self, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        wamr_aot::load_aot_file(&self.config, path)
+            .map_err(|e| Error::Other(format!("cannot load {}: {e}", path.display())))
+    }
+
+    /// Validates `wasm` and compiles it ahead of time for `options`,
+    /// returning the bytes of an `.aot` file. `progress` is called with
+    /// (functions done, functions in all); `threads` 0 uses every core.
+    pub fn precompile(
+        &self,
+        wasm: &[u8],
+        options: &CompileOptions,
+        threads: usize,
+        progress: Option<&(dyn Fn(u32, u32) + Sync)>,
+    ) -> Result<Vec<u8>> {
+        self.load(wasm)?;
+        self.compiler
+            .compile(&CompileJob {
+                wasm,
+                features: WasmFeatures::from_runtime(&self.config.features),
+                options,
+                threads,
+                progress,
+            })
+            .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))
     }
 
     /// A new, empty store whose code runs in this runtime's tier.
@@ -137,16 +190,16 @@ impl Runtime {
     }
 }
 
-fn executor_for(tier: Tier) -> Option<Arc<dyn Executor>> {
+fn executor_for(tier: Tier, compiler: &Arc<dyn Compiler>) -> Option<Arc<dyn Executor>> {
     match tier {
         Tier::Interp => Some(Arc::new(wamr_interp::Interpreter)),
-        // Compiles each module for the host CPU at -O3 on first use.
-        #[cfg(feature = "llvm")]
-        Tier::Aot => Some(Arc::new(wamr_llvm_aot::executor::AotExecutor::new(
-            wamr_llvm_aot::compile::CompileOptions::host(3),
-        ))),
-        #[cfg(not(feature = "llvm"))]
-        Tier::Aot => None,
+        Tier::Aot => Some(Arc::new(host_aot(compiler))),
         Tier::Auto => None,
     }
+}
+
+/// The `aot` tier: modules loaded from `.aot` files run their own code;
+/// others are compiled for the host CPU at -O3.
+fn host_aot(compiler: &Arc<dyn Compiler>) -> AotExecutor {
+    AotExecutor::new(compiler.clone(), CompileOptions::host(3))
 }

@@ -11,6 +11,12 @@ pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
+    if bytes.starts_with(&wamr_rs::AOT_MAGIC) {
+        bail!(
+            "{} is an .aot file; `run` it, or give the .wasm it was compiled from",
+            path.display()
+        );
+    }
     let is_text_name = path.extension().is_some_and(|e| e == "wat" || e == "wast");
     match std::str::from_utf8(&bytes) {
         Ok(text) if is_text_name || text.trim_start().starts_with('(') => assemble(path, text),
@@ -40,8 +46,30 @@ fn assemble(path: &Path, text: &str) -> Result<Vec<u8>> {
     wat.encode().map_err(one_line)
 }
 
+/// Whether `path` holds an `.aot` file (by its magic number).
+pub fn is_aot(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == wamr_rs::AOT_MAGIC)
+}
+
 /// Reads, decodes and validates the module in `path`.
 pub fn load(path: &Path, config: &Config) -> Result<Module> {
     let bytes = read_wasm(path)?;
     Module::new(config, &bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Loads `path` for `runtime`: an `.aot` file with its code mapped, or a
+/// wasm/wat module.
+pub fn load_for(path: &Path, runtime: &wamr_rs::Runtime) -> Result<Module> {
+    if is_aot(path) {
+        Ok(runtime.load_aot_file(path)?)
+    } else {
+        let bytes = read_wasm(path)?;
+        runtime
+            .load(&bytes)
+            .with_context(|| format!("{}", path.display()))
+    }
 }

@@ -5,6 +5,7 @@
 //! import, bad `--invoke` arguments); 2 for command-line usage errors;
 //! [`TRAP_EXIT`] when wasm code traps.
 
+mod aot;
 mod input;
 mod inspect;
 mod run;
@@ -27,8 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a module (.wasm or .wat).
+    /// Run a module (.wasm, .wat or .aot).
     Run(run::RunArgs),
+    /// Compile a module ahead of time into an .aot file.
+    Aot(aot::AotArgs),
     /// Decode and validate a module; print nothing and exit 0 when it is valid.
     Validate { file: PathBuf },
     /// Print a module's imports, exports, memories, tables and features.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
     init_tracing(cli.log.as_deref());
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Aot(args) => aot::aot(args).map(|_| 0),
         Command::Validate { file } => input::load(&file, &wamr_rs::Config::default()).map(|_| 0),
         Command::Inspect { file } => inspect::inspect(&file).map(|_| 0),
         Command::Wat2wasm { file, output } => input::read_wasm(&file).and_then(|wasm| {

@@ -13,9 +13,9 @@ use crate::{input, values};
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Execution tier: interp, aot or auto.
-    #[arg(long, default_value = "interp", value_name = "TIER")]
-    tier: Tier,
+    /// Execution tier: interp, aot or auto (default: aot for .aot files, else interp).
+    #[arg(long, value_name = "TIER")]
+    tier: Option<Tier>,
     /// Give the guest a host directory, under the name GUEST (default: HOST as written). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -77,17 +77,13 @@ fn execute(args: &RunArgs) -> Result<()> {
     if let Some(bytes) = args.max_stack {
         config.max_stack_bytes = bytes;
     }
-    // The CLI offers the LLVM tier only once the compiler can be loaded
-    // lazily: linking libLLVM would cost every run ~15 ms at startup.
-    if args.tier != Tier::Interp {
-        bail!(
-            "the `{}` tier is not available in this build of the wamr-rs command yet \
-             (use --tier interp)",
-            args.tier
-        );
-    }
-    let runtime = Runtime::with_config(config).with_tier(args.tier)?;
-    let module = input::load(&args.file, runtime.config())?;
+    let tier = match args.tier {
+        Some(tier) => tier,
+        None if input::is_aot(&args.file) => Tier::Aot,
+        None => Tier::Interp,
+    };
+    let runtime = Runtime::with_config(config).with_tier(tier)?;
+    let module = input::load_for(&args.file, &runtime)?;
 
     // Everything about the entry point is checked before instantiation,
     // which may already run code (the start function).

@@ -1,40 +1,33 @@
-//! The compile driver: a validated wasm module to an object file for a
-//! target, through translation, LLVM's optimisation pipeline and codegen.
+//! The compile driver: a validated wasm module to object code for a target,
+//! through translation, LLVM's optimisation pipeline and codegen; and the
+//! whole way to `.aot` bytes.
+//!
+//! A module's defined functions are split into contiguous chunks of about
+//! equal code size, each compiled in its own LLVM context on its own thread;
+//! `link_objects` joins the objects into one blob. Contiguous, because
+//! producers emit related functions next to each other and LLVM inlines
+//! only within a chunk.
+
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkwell::OptimizationLevel;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
-use wamr_runtime::Module;
+use wamr_aot::{
+    AotImage, AotMeta, COMPILER_VERSION, CompileJob, CompileOptions, FunctionEntry, HostTarget,
+};
+use wamr_runtime::{Config, Module};
 
-use crate::translate::{TranslateError, translate_module};
-
-/// Where and how to compile.
-#[derive(Debug, Clone)]
-pub struct CompileOptions {
-    pub triple: String,
-    pub cpu: String,
-    pub features: String,
-    /// 0 to 3, as `-O`.
-    pub opt_level: u8,
-}
-
-impl CompileOptions {
-    /// The machine this process runs on.
-    pub fn host(opt_level: u8) -> Self {
-        crate::init_backends();
-        let triple = inkwell::targets::TargetMachine::get_default_triple();
-        CompileOptions {
-            triple: triple.as_str().to_string_lossy().into_owned(),
-            cpu: inkwell::targets::TargetMachine::get_host_cpu_name().to_string(),
-            features: inkwell::targets::TargetMachine::get_host_cpu_features().to_string(),
-            opt_level,
-        }
-    }
-}
+use crate::link::{LinkError, link_objects};
+use crate::translate::{TranslateError, func_symbol, trampoline_symbol, translate_module};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileFailure {
+    #[error("invalid module: {0}")]
+    Module(#[from] wamr_runtime::Error),
     #[error(transparent)]
     Translate(#[from] TranslateError),
     #[error(transparent)]
@@ -43,24 +36,172 @@ pub enum CompileFailure {
     Verify(String),
     #[error("LLVM failed: {0}")]
     Llvm(String),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("compiled code lacks symbol `{0}`")]
+    MissingSymbol(String),
+    #[error(transparent)]
+    Container(#[from] wamr_aot::ContainerError),
 }
 
-/// Compiles `module` to a relocatable object for `opts`' target.
-pub fn compile_object(module: &Module, opts: &CompileOptions) -> Result<Vec<u8>, CompileFailure> {
+/// `cpu` as LLVM gets it: `native` means the host's best verifiable level.
+pub fn resolve_cpu(opts: &CompileOptions) -> CompileOptions {
+    let mut resolved = opts.clone();
+    if resolved.cpu == "native" {
+        resolved.cpu = HostTarget::detect().native_cpu().to_string();
+    }
+    resolved
+}
+
+/// Compiles `job.wasm` into the bytes of an `.aot` file.
+pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
+    let config = Config::default().with_features(job.features.to_runtime());
+    // The one validator (contract 1): the same code the loader runs.
+    let module = Module::new(&config, job.wasm)?;
+    let opts = resolve_cpu(job.options);
+    let started = std::time::Instant::now();
+    let objects = compile_objects(&module, &opts, job.threads, job.progress)?;
+    let linked = link_objects(&objects.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+    let find = |name: String| {
+        linked
+            .symbols
+            .get(&name)
+            .copied()
+            .ok_or(CompileFailure::MissingSymbol(name))
+    };
+    let mut entries = Vec::new();
+    for index in module.num_imported_funcs()..module.num_funcs() {
+        entries.push(FunctionEntry {
+            native: find(func_symbol(index))?,
+            array_call: find(trampoline_symbol(index))?,
+        });
+    }
+    let meta = AotMeta {
+        compiler_version: COMPILER_VERSION.to_string(),
+        triple: opts.triple.clone(),
+        cpu: opts.cpu.clone(),
+        features: opts.features.clone(),
+        opt_level: opts.opt_level.min(3),
+        wasm_features: job.features,
+        helpers: Vec::new(),
+    };
+    let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries).to_bytes()?;
+    tracing::debug!(
+        functions = module.num_funcs() - module.num_imported_funcs(),
+        objects = objects.len(),
+        code_bytes = linked.blob.len(),
+        elapsed = ?started.elapsed(),
+        "compiled module"
+    );
+    Ok(bytes)
+}
+
+/// Compiles every defined function of `module` into one object per chunk,
+/// on `threads` threads (0: one per core).
+pub fn compile_objects(
+    module: &Module,
+    opts: &CompileOptions,
+    threads: usize,
+    progress: Option<&(dyn Fn(u32, u32) + Sync)>,
+) -> Result<Vec<Vec<u8>>, CompileFailure> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let chunks = chunks(module, threads);
+    let total = module.num_funcs() - module.num_imported_funcs();
+    if chunks.len() <= 1 {
+        let object = compile_object(
+            module,
+            opts,
+            module.num_imported_funcs()..module.num_funcs(),
+        )?;
+        if let Some(report) = progress {
+            report(total, total);
+        }
+        return Ok(vec![object]);
+    }
+    // Backends are initialised once, before any thread uses them.
+    crate::init_backends();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    type Slot = Option<Result<Vec<u8>, CompileFailure>>;
+    let results: Mutex<Vec<Slot>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(range) = chunks.get(i) else { break };
+                    let result = compile_object(module, opts, range.clone());
+                    let failed = result.is_err();
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                    let finished = done.fetch_add(range.len(), Ordering::Relaxed) + range.len();
+                    if let Some(report) = progress {
+                        report(finished as u32, total);
+                    }
+                    if failed {
+                        // Stop handing out work; the first error is reported.
+                        next.store(chunks.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.into_iter().flatten().collect()
+}
+
+/// Contiguous ranges of defined function indices with about equal body
+/// bytes, at most `wanted` of them.
+fn chunks(module: &Module, wanted: usize) -> Vec<Range<u32>> {
+    let first = module.num_imported_funcs();
+    let end = module.num_funcs();
+    let size = |index: u32| module.func_body(index).map_or(0, |b| b.range.len() as u64) + 16;
+    let total: u64 = (first..end).map(size).sum();
+    let wanted = wanted.clamp(1, (end - first).max(1) as usize) as u64;
+    let target = total.div_ceil(wanted);
+    let mut ranges = Vec::new();
+    let mut start = first;
+    let mut acc = 0;
+    for index in first..end {
+        acc += size(index);
+        if acc >= target && ranges.len() + 1 < wanted as usize {
+            ranges.push(start..index + 1);
+            start = index + 1;
+            acc = 0;
+        }
+    }
+    if start < end || ranges.is_empty() {
+        ranges.push(start..end);
+    }
+    ranges
+}
+
+/// Compiles the defined functions `functions` of `module` to a relocatable
+/// object for `opts`' target.
+pub fn compile_object(
+    module: &Module,
+    opts: &CompileOptions,
+    functions: Range<u32>,
+) -> Result<Vec<u8>, CompileFailure> {
     let level = match opts.opt_level {
         0 => OptimizationLevel::None,
         1 => OptimizationLevel::Less,
         2 => OptimizationLevel::Default,
         _ => OptimizationLevel::Aggressive,
     };
+    let opts = resolve_cpu(opts);
     let machine = crate::target_machine(&opts.triple, &opts.cpu, &opts.features, level)?;
     let cx = Context::create();
     let llvm = cx.create_module("wasm");
     llvm.set_triple(&machine.get_triple());
     llvm.set_data_layout(&machine.get_target_data().get_data_layout());
-    translate_module(&cx, &llvm, module)?;
-    // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR.
-    if let Some(path) = std::env::var_os("WAMR_AOT_DUMP_IR")
+    translate_module(&cx, &llvm, module, functions.clone())?;
+    // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
+    // (of the chunk starting at the first defined function).
+    if functions.start == module.num_imported_funcs()
+        && let Some(path) = std::env::var_os("WAMR_AOT_DUMP_IR")
         && let Err(e) = std::fs::write(&path, llvm.print_to_string().to_string())
     {
         let path = std::path::Path::new(&path).display().to_string();
@@ -75,4 +216,31 @@ pub fn compile_object(module: &Module, opts: &CompileOptions) -> Result<Vec<u8>,
         .write_to_memory_buffer(&llvm, FileType::Object)
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
     Ok(buffer.as_slice().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(funcs: usize) -> Module {
+        let body = "(func (result i32) i32.const 1)".repeat(funcs);
+        let wat = format!("(module (import \"m\" \"f\" (func)) {body})");
+        Module::new(&Config::default(), &wat::parse_str(wat).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn chunks_cover_every_defined_function_once() {
+        for (funcs, wanted) in [(1, 4), (7, 2), (10, 3), (3, 1), (0, 2)] {
+            let m = module(funcs);
+            let ranges = chunks(&m, wanted);
+            assert!(ranges.len() <= wanted.max(1), "{ranges:?}");
+            let covered: Vec<u32> = ranges.iter().flat_map(Clone::clone).collect();
+            assert_eq!(
+                covered,
+                (1..=funcs as u32).collect::<Vec<_>>(),
+                "{ranges:?}"
+            );
+        }
+        assert_eq!(chunks(&module(10), 2), [1..6, 6..11]);
+    }
 }

@@ -1,29 +1,43 @@
 //! wamr-rs LLVM tier: translates validated wasm to LLVM IR, optimises it and
-//! emits object code for a target; also the `.aot` container.
+//! emits object code for a target, then links it into an `.aot` image.
 //!
 //! - `translate`: wasm -> LLVM IR under the ABI of `wamr_runtime::vmctx`
 //!   (native entries, array-call trampolines, builtins, pending-trap flag).
-//! - `compile`: IR -> optimised relocatable object for a target machine.
-//! - `link`: object -> one position-independent blob with no relocations
+//! - `compile`: IR -> optimised relocatable objects, compiled in parallel,
+//!   and the whole way to `.aot` bytes.
+//! - `link`: objects -> one position-independent blob with no relocations
 //!   left and no undefined symbols (contract 6).
-//! - `code_memory`: maps blobs read+exec; `container`: the `.aot` format.
-//! - `executor`: runs modules as native code through the runtime's store.
+//! - `plugin`: the C ABI this crate exports when built as the shared
+//!   library the runtime loads lazily (`wamr_aot::plugin`).
+//!
+//! Running compiled code needs none of this: see `wamr-aot`.
 
-pub mod code_memory;
 pub mod compile;
-pub mod container;
-pub mod executor;
 pub mod link;
+pub mod plugin;
 pub mod translate;
 
-pub use code_memory::CodeMemory;
-pub use container::{AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget};
-pub use link::{LinkError, LinkedCode, link};
+pub use link::{LinkError, LinkedCode, link, link_objects};
 
 use inkwell::OptimizationLevel;
 use inkwell::targets::{
     CodeModel, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple,
 };
+
+/// The LLVM compiler, linked into this process (the plugin is the same
+/// code behind a C ABI).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LlvmCompiler;
+
+impl wamr_aot::Compiler for LlvmCompiler {
+    fn version(&self) -> &str {
+        wamr_aot::COMPILER_VERSION
+    }
+
+    fn compile(&self, job: &wamr_aot::CompileJob<'_>) -> Result<Vec<u8>, wamr_aot::CompileError> {
+        compile::compile_aot(job).map_err(|e| wamr_aot::CompileError(e.to_string()))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
@@ -42,16 +56,6 @@ pub enum CompileError {
 /// LLVM's version, as linked.
 pub fn llvm_version() -> (u32, u32, u32) {
     inkwell::support::get_llvm_version()
-}
-
-/// The version recorded in `.aot` files; a loader rejects files written by
-/// any other (contract 1).
-pub fn compiler_version() -> String {
-    let (major, minor, patch) = llvm_version();
-    format!(
-        "wamr-llvm-aot {} (LLVM {major}.{minor}.{patch})",
-        env!("CARGO_PKG_VERSION")
-    )
 }
 
 /// Initialises the backends wamr-rs can target (x86 and RISC-V). Idempotent.

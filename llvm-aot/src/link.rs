@@ -121,29 +121,36 @@ impl Arch {
 
 /// Links one object file into a flat blob. See the module documentation.
 pub fn link(object_bytes: &[u8]) -> Result<LinkedCode, LinkError> {
-    let file = object::File::parse(object_bytes)?;
-    if file.format() != BinaryFormat::Elf || file.kind() != ObjectKind::Relocatable {
-        return Err(LinkError::UnsupportedObject(format!(
-            "expected an ELF relocatable object, found {:?} {:?}",
-            file.format(),
-            file.kind()
-        )));
-    }
-    let arch = match file.architecture() {
-        Architecture::X86_64 => Arch::X86_64,
-        Architecture::Riscv64 => Arch::Riscv64,
-        Architecture::Riscv32 => Arch::Riscv32,
-        other => {
-            return Err(LinkError::UnsupportedObject(format!(
-                "architecture {other:?} (supported: x86_64, riscv64, riscv32)"
-            )));
+    link_objects(&[object_bytes])
+}
+
+/// Links several objects of one target into one flat blob: the objects a
+/// module's functions were compiled into in parallel. A symbol undefined in
+/// one object must be a global defined by another.
+pub fn link_objects(objects: &[&[u8]]) -> Result<LinkedCode, LinkError> {
+    let files = objects
+        .iter()
+        .map(|bytes| object::File::parse(*bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut arch = None;
+    for file in &files {
+        let this = object_arch(file)?;
+        if arch.is_some_and(|a| a != this) {
+            return Err(LinkError::UnsupportedObject(
+                "objects for different architectures".into(),
+            ));
         }
-    };
-    if !file.is_little_endian() {
-        return Err(LinkError::UnsupportedObject("big-endian object".into()));
+        arch = Some(this);
     }
-    check_symbols(&file)?;
-    let mut linker = Linker::layout(&file, arch)?;
+    let Some(arch) = arch else {
+        return Ok(LinkedCode {
+            blob: Vec::new(),
+            symbols: BTreeMap::new(),
+            relocations: BTreeMap::new(),
+        });
+    };
+    check_symbols(&files)?;
+    let mut linker = Linker::layout(&files, arch)?;
     let symbols = linker.function_symbols()?;
     linker.relocate()?;
     tracing::debug!(
@@ -160,16 +167,46 @@ pub fn link(object_bytes: &[u8]) -> Result<LinkedCode, LinkError> {
     })
 }
 
-/// Fails naming every undefined symbol (and any common symbol) at once.
-fn check_symbols(file: &object::File<'_>) -> Result<(), LinkError> {
+fn object_arch(file: &object::File<'_>) -> Result<Arch, LinkError> {
+    if file.format() != BinaryFormat::Elf || file.kind() != ObjectKind::Relocatable {
+        return Err(LinkError::UnsupportedObject(format!(
+            "expected an ELF relocatable object, found {:?} {:?}",
+            file.format(),
+            file.kind()
+        )));
+    }
+    if !file.is_little_endian() {
+        return Err(LinkError::UnsupportedObject("big-endian object".into()));
+    }
+    match file.architecture() {
+        Architecture::X86_64 => Ok(Arch::X86_64),
+        Architecture::Riscv64 => Ok(Arch::Riscv64),
+        Architecture::Riscv32 => Ok(Arch::Riscv32),
+        other => Err(LinkError::UnsupportedObject(format!(
+            "architecture {other:?} (supported: x86_64, riscv64, riscv32)"
+        ))),
+    }
+}
+
+/// Fails naming every symbol no object defines (and any common symbol),
+/// all at once.
+fn check_symbols(files: &[object::File<'_>]) -> Result<(), LinkError> {
+    let defined: std::collections::HashSet<&str> = files
+        .iter()
+        .flat_map(|f| f.symbols())
+        .filter(|s| s.is_global() && s.is_definition())
+        .filter_map(|s| s.name().ok())
+        .collect();
     let mut undefined = Vec::new();
-    for sym in file.symbols() {
+    for sym in files.iter().flat_map(|f| f.symbols()) {
         if matches!(sym.kind(), SymbolKind::File | SymbolKind::Section) {
             continue;
         }
         let name = sym.name().unwrap_or("<invalid name>");
         match sym.section() {
-            SymbolSection::Undefined if !name.is_empty() => undefined.push(name.to_string()),
+            SymbolSection::Undefined if !name.is_empty() && !defined.contains(name) => {
+                undefined.push(name.to_string())
+            }
             SymbolSection::Common => return Err(LinkError::CommonSymbol(name.to_string())),
             _ => {}
         }
@@ -230,14 +267,19 @@ fn placement(section: &object::Section<'_, '_>) -> Result<Placement, LinkError> 
     })
 }
 
+/// A section of one of the objects being linked: (object, section).
+type SectionKey = (usize, SectionIndex);
+
 struct Linker<'a, 'data> {
-    file: &'a object::File<'data>,
+    files: &'a [object::File<'data>],
     arch: Arch,
     blob: Vec<u8>,
     /// Blob offset of every section placed in the blob.
-    bases: HashMap<SectionIndex, u64>,
-    /// Placed sections in layout order.
-    placed: Vec<object::Section<'data, 'a>>,
+    bases: HashMap<SectionKey, u64>,
+    /// Placed sections in layout order, with their object.
+    placed: Vec<(usize, object::Section<'data, 'a>)>,
+    /// Blob offset of every global symbol some object defines.
+    globals: HashMap<String, u64>,
     stats: BTreeMap<String, u32>,
 }
 
@@ -291,20 +333,22 @@ impl Reloc {
 }
 
 impl<'a, 'data> Linker<'a, 'data> {
-    fn layout(file: &'a object::File<'data>, arch: Arch) -> Result<Self, LinkError> {
+    fn layout(files: &'a [object::File<'data>], arch: Arch) -> Result<Self, LinkError> {
         let mut code = Vec::new();
         let mut rodata = Vec::new();
-        for section in file.sections() {
-            match placement(&section)? {
-                Placement::Code => code.push(section),
-                Placement::ReadOnly => rodata.push(section),
-                Placement::Skip => {}
+        for (obj, file) in files.iter().enumerate() {
+            for section in file.sections() {
+                match placement(&section)? {
+                    Placement::Code => code.push((obj, section)),
+                    Placement::ReadOnly => rodata.push((obj, section)),
+                    Placement::Skip => {}
+                }
             }
         }
         let mut blob = Vec::new();
         let mut bases = HashMap::new();
         let mut placed = Vec::new();
-        for section in code.into_iter().chain(rodata) {
+        for (obj, section) in code.into_iter().chain(rodata) {
             let name = section.name().unwrap_or("").to_string();
             let align = section.align().max(1);
             if !align.is_power_of_two() || align > MAX_SECTION_ALIGN {
@@ -328,36 +372,62 @@ impl<'a, 'data> Linker<'a, 'data> {
             }
             blob.resize(base as usize, 0);
             blob.extend_from_slice(data);
-            bases.insert(section.index(), base);
-            placed.push(section);
+            bases.insert((obj, section.index()), base);
+            placed.push((obj, section));
+        }
+        let mut globals = HashMap::new();
+        for (obj, file) in files.iter().enumerate() {
+            for sym in file.symbols() {
+                if !sym.is_global() || !sym.is_definition() {
+                    continue;
+                }
+                let (Ok(name), Some(base)) = (
+                    sym.name(),
+                    sym.section_index().and_then(|i| bases.get(&(obj, i))),
+                ) else {
+                    continue;
+                };
+                if globals
+                    .insert(name.to_string(), base + sym.address())
+                    .is_some()
+                {
+                    return Err(LinkError::DuplicateSymbol(name.to_string()));
+                }
+            }
         }
         Ok(Linker {
-            file,
+            files,
             arch,
             blob,
             bases,
             placed,
+            globals,
             stats: BTreeMap::new(),
         })
     }
 
     fn function_symbols(&self) -> Result<BTreeMap<String, u32>, LinkError> {
         let mut symbols = BTreeMap::new();
-        for sym in self.file.symbols() {
-            if sym.kind() != SymbolKind::Text {
-                continue;
-            }
-            let Some(base) = sym.section_index().and_then(|i| self.bases.get(&i)) else {
-                continue;
-            };
-            let name = sym.name()?;
-            if name.is_empty() {
-                continue;
-            }
-            let offset = u32::try_from(base + sym.address())
-                .map_err(|_| LinkError::TooLarge(base + sym.address()))?;
-            if symbols.insert(name.to_string(), offset).is_some() {
-                return Err(LinkError::DuplicateSymbol(name.to_string()));
+        let several = self.files.len() > 1;
+        for (obj, file) in self.files.iter().enumerate() {
+            for sym in file.symbols() {
+                if sym.kind() != SymbolKind::Text {
+                    continue;
+                }
+                let Some(base) = sym.section_index().and_then(|i| self.bases.get(&(obj, i))) else {
+                    continue;
+                };
+                let name = sym.name()?;
+                // Local names may repeat across objects; only globals are
+                // entry points then.
+                if name.is_empty() || (several && !sym.is_global()) {
+                    continue;
+                }
+                let offset = u32::try_from(base + sym.address())
+                    .map_err(|_| LinkError::TooLarge(base + sym.address()))?;
+                if symbols.insert(name.to_string(), offset).is_some() {
+                    return Err(LinkError::DuplicateSymbol(name.to_string()));
+                }
             }
         }
         Ok(symbols)
@@ -366,8 +436,9 @@ impl<'a, 'data> Linker<'a, 'data> {
     /// Decodes every relocation of the placed sections, in layout order.
     fn collect(&self) -> Result<Vec<Reloc>, LinkError> {
         let mut relocs = Vec::new();
-        for section in &self.placed {
-            let base = self.bases[&section.index()];
+        for (obj, section) in &self.placed {
+            let obj = *obj;
+            let base = self.bases[&(obj, section.index())];
             let section_name = section.name().unwrap_or("");
             for (offset, reloc) in section.relocations() {
                 let RelocationFlags::Elf { r_type } = reloc.flags() else {
@@ -375,7 +446,7 @@ impl<'a, 'data> Linker<'a, 'data> {
                         "non-ELF relocation in an ELF file".into(),
                     ));
                 };
-                let (target, symbol) = self.resolve(reloc.target())?;
+                let (target, symbol) = self.resolve(obj, reloc.target())?;
                 let site = RelocSite {
                     kind: self.arch.reloc_name(r_type),
                     symbol,
@@ -404,24 +475,25 @@ impl<'a, 'data> Linker<'a, 'data> {
     /// A relocation target's blob offset, and a name for messages.
     fn resolve(
         &self,
+        obj: usize,
         target: RelocationTarget,
     ) -> Result<(Result<u64, TargetProblem>, String), LinkError> {
+        let file = &self.files[obj];
         let section_place = |index: SectionIndex, value: u64| {
             self.bases
-                .get(&index)
+                .get(&(obj, index))
                 .map(|base| base + value)
                 .ok_or(TargetProblem::Outside)
         };
         let section_name = |index: SectionIndex| {
-            self.file
-                .section_by_index(index)
+            file.section_by_index(index)
                 .ok()
                 .and_then(|s| s.name().ok().map(str::to_string))
                 .unwrap_or_else(|| format!("section #{}", index.0))
         };
         Ok(match target {
             RelocationTarget::Symbol(index) => {
-                let sym = self.file.symbol_by_index(index)?;
+                let sym = file.symbol_by_index(index)?;
                 let mut name = sym.name().unwrap_or("").to_string();
                 let place = match sym.section() {
                     SymbolSection::Section(si) => {
@@ -431,6 +503,12 @@ impl<'a, 'data> Linker<'a, 'data> {
                         section_place(si, sym.address())
                     }
                     SymbolSection::Absolute | SymbolSection::None => Err(TargetProblem::Absolute),
+                    // Defined by another object (checked by `check_symbols`).
+                    SymbolSection::Undefined => self
+                        .globals
+                        .get(&name)
+                        .copied()
+                        .ok_or(TargetProblem::Outside),
                     _ => Err(TargetProblem::Outside),
                 };
                 (place, name)

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use wamr_llvm_aot::compile::CompileOptions;
-use wamr_llvm_aot::executor::AotExecutor;
+use wamr_aot::{AotExecutor, CompileOptions};
+use wamr_llvm_aot::LlvmCompiler;
 use wamr_runtime::{Config, Extern, FuncType, InstanceId, Module, Store, TrapKind, Val, ValType};
 
 fn instantiate(
@@ -13,7 +13,10 @@ fn instantiate(
 ) -> (Store, InstanceId) {
     let module = Module::new(&config, &wat::parse_str(wat).unwrap()).unwrap();
     let mut store = Store::new(config);
-    store.set_executor(Arc::new(AotExecutor::new(CompileOptions::host(2))));
+    store.set_executor(Arc::new(AotExecutor::new(
+        Arc::new(LlvmCompiler),
+        CompileOptions::host(2),
+    )));
     let imports = imports(&mut store);
     let inst = store.instantiate(&module, &imports).unwrap();
     (store, inst)

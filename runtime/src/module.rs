@@ -106,6 +106,8 @@ pub struct Module {
 #[derive(Debug, Default)]
 struct ModuleInner {
     bytes: Arc<[u8]>,
+    /// The features the module was validated with.
+    features: crate::Features,
     types: Vec<Arc<FuncType>>,
     imports: Vec<Import>,
     /// Type index of every function, imports first.
@@ -143,6 +145,11 @@ impl Module {
     /// The original binary.
     pub fn bytes(&self) -> &Arc<[u8]> {
         &self.inner.bytes
+    }
+    /// The features the module was validated with; every tier compiles it
+    /// under the same set.
+    pub fn features(&self) -> &crate::Features {
+        &self.inner.features
     }
     pub fn types(&self) -> &[Arc<FuncType>] {
         &self.inner.types
@@ -338,6 +345,7 @@ fn decode(config: &Config, bytes: Arc<[u8]>) -> Result<ModuleInner> {
     let mut allocs = FuncValidatorAllocations::default();
     let mut m = ModuleInner {
         bytes: bytes.clone(),
+        features: config.features,
         ..Default::default()
     };
     for payload in parser.parse_all(&bytes) {

@@ -203,7 +203,7 @@ fn count(code: &LinkedCode, kind: &str) -> u32 {
 #[cfg(target_arch = "x86_64")]
 mod x86_64_runs {
     use super::*;
-    use crate::CodeMemory;
+    use wamr_aot::CodeMemory;
 
     /// # Safety
     /// `F` must be the signature the code at `name` was compiled with.
@@ -758,7 +758,7 @@ fn x86_64_got_calls_and_jumps_are_relaxed() {
     );
     #[cfg(target_arch = "x86_64")]
     {
-        let mem = crate::CodeMemory::from_bytes(&code.blob).unwrap();
+        let mem = wamr_aot::CodeMemory::from_bytes(&code.blob).unwrap();
         let entry = |name: &str| mem.entry(code.symbols[name]).unwrap();
         // SAFETY: `got_call` and `got_jump` take and return `add7`'s i32
         // in the C ABI registers; `got_mov` returns an address. `mem`

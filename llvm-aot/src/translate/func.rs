@@ -54,6 +54,8 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) natives: &'a [FunctionValue<'ctx>],
     pub(super) index: u32,
     pub(super) func: FunctionValue<'ctx>,
+    /// Calling convention of native entries (`super::native_call_conv`).
+    pub(super) call_conv: u32,
     pub(super) b: Builder<'ctx>,
     pub(super) vmctx: PointerValue<'ctx>,
     pub(super) locals: Vec<(PointerValue<'ctx>, BasicTypeEnum<'ctx>)>,
@@ -93,6 +95,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             natives,
             index,
             func,
+            call_conv: super::native_call_conv(llvm),
             b,
             vmctx,
             locals: Vec::new(),

@@ -53,9 +53,24 @@ impl From<inkwell::builder::BuilderError> for TranslateError {
 
 use TranslateError as CompileError;
 
-/// LLVM's `tailcc` calling convention, used by every native entry so that
-/// `return_call` can be a guaranteed tail call whatever the signatures.
+/// LLVM's `tailcc` calling convention: `return_call` can be a guaranteed
+/// tail call whatever the signatures.
 pub(crate) const TAILCC: u32 = 18;
+/// LLVM's C calling convention.
+pub(crate) const CCC: u32 = 0;
+
+/// The calling convention of every native entry for `llvm`'s target:
+/// `tailcc` where LLVM 19 supports it (x86_64). RISC-V lacks it there and
+/// uses the C convention, under which `musttail` needs identical
+/// signatures; other `return_call`s become a call and a return.
+pub(crate) fn native_call_conv(llvm: &LlvmModule<'_>) -> u32 {
+    let triple = llvm.get_triple();
+    if triple.as_str().to_bytes().starts_with(b"x86_64") {
+        TAILCC
+    } else {
+        CCC
+    }
+}
 
 /// Symbol of defined function `index`'s native entry.
 pub fn func_symbol(index: u32) -> String {
@@ -102,13 +117,18 @@ pub(crate) fn native_fn_type<'ctx>(
     })
 }
 
-/// Translates every defined function of `module` into `llvm`.
+/// Translates the defined functions `functions` (function indices) of
+/// `module` into `llvm`. Every other defined function is declared, so that
+/// calls to it stay direct: the linker resolves them against the objects
+/// the rest of the module was compiled into.
 pub fn translate_module<'ctx>(
     cx: &'ctx Context,
     llvm: &LlvmModule<'ctx>,
     module: &Module,
+    functions: std::ops::Range<u32>,
 ) -> Result<(), CompileError> {
     let imported = module.num_imported_funcs();
+    let conv = native_call_conv(llvm);
     let mut natives: Vec<FunctionValue<'ctx>> = Vec::new();
     for index in imported..module.num_funcs() {
         let ty = native_fn_type(cx, module.func_type(index))?;
@@ -117,7 +137,7 @@ pub fn translate_module<'ctx>(
         let f = llvm.add_function(&func_symbol(index), ty, Some(Linkage::External));
         f.as_global_value()
             .set_visibility(inkwell::GlobalVisibility::Hidden);
-        f.set_call_conventions(TAILCC);
+        f.set_call_conventions(conv);
         f.add_attribute(
             inkwell::attributes::AttributeLoc::Function,
             cx.create_enum_attribute(
@@ -127,7 +147,7 @@ pub fn translate_module<'ctx>(
         );
         natives.push(f);
     }
-    for index in imported..module.num_funcs() {
+    for index in functions {
         let f = natives[(index - imported) as usize];
         func::FuncTranslator::new(cx, llvm, module, &natives, index, f)?.translate()?;
         build_trampoline(cx, llvm, module, index, f)?;
@@ -170,7 +190,7 @@ fn build_trampoline<'ctx>(
         args.push(vm::from_slot(cx, &b, bits, p)?.into());
     }
     let call = b.build_call(native, &args, "call")?;
-    call.set_call_convention(TAILCC);
+    call.set_call_convention(native_call_conv(llvm));
     let results: Vec<BasicValueEnum> = match fty.results().len() {
         0 => Vec::new(),
         1 => vec![call.try_as_basic_value().basic().unwrap()],

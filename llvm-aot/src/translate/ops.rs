@@ -421,7 +421,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let callee = self.natives[(index - imported) as usize];
         let call = self.b.build_call(callee, &call_args, "call")?;
-        call.set_call_convention(super::TAILCC);
+        call.set_call_convention(self.call_conv);
         // Every wasm call keeps its frame: turned into a jump or a loop,
         // unbounded recursion would spin instead of exhausting the stack.
         call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
@@ -568,7 +568,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let fty = native_fn_type(self.cx, ty)?;
         let ret = self.b.build_indirect_call(fty, code, &call_args, "icall")?;
-        ret.set_call_convention(super::TAILCC);
+        ret.set_call_convention(self.call_conv);
         ret.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
         self.check_pending_trap()?;
         self.push_results(ty, ret.try_as_basic_value().basic())?;
@@ -604,7 +604,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     }
 
     /// A guaranteed tail call (`musttail` between `tailcc` functions):
-    /// unbounded `return_call` recursion runs in constant stack.
+    /// unbounded `return_call` recursion runs in constant stack. (See
+    /// `native_call_conv` for targets without `tailcc`.)
     fn tail_call_native(
         &mut self,
         fty: inkwell::types::FunctionType<'ctx>,
@@ -615,9 +616,17 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             Ok(f) => self.b.build_call(f, args, "tcall")?,
             Err(p) => self.b.build_indirect_call(fty, p, args, "tcall")?,
         };
-        call.set_call_convention(super::TAILCC);
-        call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
-        self.return_call_result(call)
+        call.set_call_convention(self.call_conv);
+        if self.call_conv == super::TAILCC || fty == self.func.get_type() {
+            call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
+            self.return_call_result(call)
+        } else {
+            // No guaranteed tail call for this signature on this target: a
+            // call, the callee's trap check, and a return.
+            call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
+            self.check_pending_trap()?;
+            self.return_call_result(call)
+        }
     }
 
     fn return_call(&mut self, index: u32) -> Res {

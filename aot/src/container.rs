@@ -57,7 +57,7 @@ const FIXED_HEADER_LEN: usize = CHECKSUM_AT + CHECKSUM_LEN;
 /// What the code was compiled from and for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AotMeta {
-    /// `crate::compiler_version()` of the compiler that wrote the file.
+    /// `crate::COMPILER_VERSION` of the compiler that wrote the file.
     pub compiler_version: String,
     pub triple: String,
     pub cpu: String,
@@ -283,7 +283,7 @@ impl AotMeta {
     }
 
     /// Fails unless the file was written by compiler version `expected`
-    /// (normally `crate::compiler_version()`).
+    /// (normally `crate::COMPILER_VERSION`).
     pub fn check_compiler(&self, expected: &str) -> Result<(), ContainerError> {
         if self.compiler_version == expected {
             Ok(())

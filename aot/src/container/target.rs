@@ -60,6 +60,34 @@ impl HostTarget {
         self.features.iter().any(|f| f == name)
     }
 
+    /// What `--cpu native` means: the highest CPU level of this host's
+    /// architecture that the host fully supports. A level, not the host's
+    /// model name, so that a loader can verify the file on any machine;
+    /// scalar wasm gains next to nothing from model-specific features.
+    pub fn native_cpu(&self) -> &'static str {
+        let has_all = |group: &[&str]| group.iter().all(|f| self.has_feature(f));
+        match arch_os(&self.triple).map(|(arch, _)| arch).as_deref() {
+            Some("x86_64") => {
+                let levels = [
+                    ("x86-64-v2", X86_64_V2),
+                    ("x86-64-v3", X86_64_V3),
+                    ("x86-64-v4", X86_64_V4),
+                ];
+                let mut best = "x86-64";
+                for (name, group) in levels {
+                    if !has_all(group) {
+                        break;
+                    }
+                    best = name;
+                }
+                best
+            }
+            Some("riscv64") => "generic-rv64",
+            Some("riscv32") => "generic-rv32",
+            _ => "generic",
+        }
+    }
+
     /// Checks code compiled for `triple`, `cpu` and the LLVM feature
     /// string `features` (e.g. `+sse4.1,-avx`) against this host.
     pub(crate) fn check(
@@ -278,5 +306,26 @@ mod tests {
             h.has_feature("sse4.1"),
             std::is_x86_feature_detected!("sse4.1")
         );
+    }
+
+    #[test]
+    fn native_cpu_is_the_highest_complete_level() {
+        let v2: Vec<&str> = X86_64_V2.to_vec();
+        let mut v3 = v2.clone();
+        v3.extend(X86_64_V3);
+        let linux = "x86_64-unknown-linux-gnu";
+        assert_eq!(host(linux, &["sse4.1", "popcnt"]).native_cpu(), "x86-64");
+        assert_eq!(host(linux, &v2).native_cpu(), "x86-64-v2");
+        assert_eq!(host(linux, &v3).native_cpu(), "x86-64-v3");
+        // v4 features without v3 do not make a v4 machine.
+        let mut odd = v2.clone();
+        odd.extend(X86_64_V4);
+        assert_eq!(host(linux, &odd).native_cpu(), "x86-64-v2");
+        assert_eq!(
+            host("riscv64-unknown-linux-gnu", &[]).native_cpu(),
+            "generic-rv64"
+        );
+        let h = HostTarget::detect();
+        assert_eq!(h.check(&h.triple, h.native_cpu(), ""), Ok(()));
     }
 }

@@ -1,0 +1,81 @@
+//! What the runtime asks of a compiler, independent of LLVM.
+//!
+//! A [`Compiler`] turns wasm bytes into the bytes of an `.aot` file. The
+//! LLVM backend implements it in `wamr-llvm-aot`, both in-process and as a
+//! plugin that this crate loads lazily (see `plugin`), so that a binary
+//! carrying the LLVM tier pays nothing for it until it compiles
+//! (ARCHITECTURE contract 9).
+
+use std::fmt;
+
+use crate::container::{HostTarget, WasmFeatures};
+
+/// The version every `.aot` file records and every loader requires. It
+/// names the runtime, not LLVM: what compiled code depends on is the VM
+/// context layout and the builtins table of this runtime version.
+pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 1)");
+
+/// Where and how to compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// An LLVM target triple, e.g. `x86_64-unknown-linux-gnu`.
+    pub triple: String,
+    /// An LLVM CPU name (`x86-64`, `x86-64-v3`, `generic-rv64`, ...).
+    pub cpu: String,
+    /// An LLVM feature string, e.g. `+sse4.1,+popcnt`.
+    pub features: String,
+    /// 0 to 3, as `-O`.
+    pub opt_level: u8,
+}
+
+impl CompileOptions {
+    /// The machine this process runs on, at its best CPU level that a
+    /// loader can verify (see [`HostTarget::native_cpu`]).
+    pub fn host(opt_level: u8) -> Self {
+        let host = HostTarget::detect();
+        CompileOptions {
+            cpu: host.native_cpu().to_string(),
+            triple: host.triple,
+            features: String::new(),
+            opt_level,
+        }
+    }
+}
+
+/// One request to a compiler.
+pub struct CompileJob<'a> {
+    pub wasm: &'a [u8],
+    /// The features the wasm is validated and compiled with.
+    pub features: WasmFeatures,
+    pub options: &'a CompileOptions,
+    /// Compiler threads; 0 means one per core.
+    pub threads: usize,
+    /// Called with (functions done, functions in all) as work completes.
+    pub progress: Option<&'a (dyn Fn(u32, u32) + Sync)>,
+}
+
+impl fmt::Debug for CompileJob<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompileJob")
+            .field("wasm_len", &self.wasm.len())
+            .field("features", &self.features)
+            .field("options", &self.options)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A compiler failure, as one readable message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileError(pub String);
+
+/// Compiles wasm to `.aot` bytes.
+pub trait Compiler: Send + Sync + fmt::Debug {
+    /// The version written into the files it produces; must equal
+    /// [`COMPILER_VERSION`] for this runtime to load them.
+    fn version(&self) -> &str;
+
+    /// Compiles every defined function of `job.wasm` into one `.aot` image.
+    fn compile(&self, job: &CompileJob<'_>) -> Result<Vec<u8>, CompileError>;
+}

@@ -1,0 +1,211 @@
+//! The AOT tier as an [`Executor`]: native code per module, mapped
+//! read+exec, entered through array-call trampolines.
+//!
+//! A module's code comes from one of two places, and is cached on the
+//! module either way: an `.aot` file loaded with [`load_aot_file`], or a
+//! [`Compiler`] asked on the module's first call.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use wamr_runtime::vmctx::VMContext;
+use wamr_runtime::{Config, Executor, Module, Store, Trap, Val, WasmFunc};
+
+use crate::code_memory::CodeMemory;
+use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler};
+use crate::container::{
+    AotFile, AotImage, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
+};
+
+/// Why an `.aot` file or image cannot run here.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    #[error("the wasm inside the .aot file is not valid: {0}")]
+    Module(#[from] wamr_runtime::Error),
+    #[error(
+        "the .aot file was compiled with wasm features [{file}], but this runtime enables \
+         [{runtime}]; recompile it with the same features"
+    )]
+    FeatureMismatch { file: String, runtime: String },
+    #[error("the .aot file has code for {found} functions, but its module defines {expected}")]
+    FunctionCount { found: usize, expected: usize },
+}
+
+/// Native code of one module: the entries of each defined function.
+#[derive(Debug)]
+pub struct CompiledModule {
+    code: CodeMemory,
+    entries: Vec<FunctionEntry>,
+}
+
+impl CompiledModule {
+    /// Maps `image`'s code (copied into fresh executable memory) for `module`.
+    pub fn from_image(module: &Module, image: &AotImage<'_>) -> Result<Self, LoadError> {
+        check_functions(module, &image.functions)?;
+        let code = CodeMemory::from_bytes(image.code).map_err(ContainerError::CodeMapping)?;
+        Ok(CompiledModule {
+            code,
+            entries: image.functions.clone(),
+        })
+    }
+
+    /// The native entry and trampoline of defined function `defined`.
+    fn entry(&self, defined: usize) -> (*const u8, *const u8) {
+        let FunctionEntry { native, array_call } = self.entries[defined];
+        // Entries were checked against the code's length when the image
+        // was parsed (`ContainerError::BadFunctionEntry`).
+        (
+            self.code.entry(native).expect("entry inside the code"),
+            self.code
+                .entry(array_call)
+                .expect("trampoline inside the code"),
+        )
+    }
+}
+
+fn check_functions(module: &Module, entries: &[FunctionEntry]) -> Result<(), LoadError> {
+    let expected = (module.num_funcs() - module.num_imported_funcs()) as usize;
+    if entries.len() != expected {
+        return Err(LoadError::FunctionCount {
+            found: entries.len(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+/// The compiled code of a module, cached on it (see `Module::extension`).
+struct ModuleCode(Result<CompiledModule, String>);
+
+/// Opens an `.aot` file, checks that it fits this runtime and host, and
+/// returns its module (validated by the one validator, contract 1) with the
+/// file's code mapped in place, read+exec, attached to it.
+pub fn load_aot_file(config: &Config, path: impl AsRef<Path>) -> Result<Module, LoadError> {
+    let file = AotFile::open(path)?;
+    file.check_compiler(COMPILER_VERSION)?;
+    file.check_target(&HostTarget::detect())?;
+    let module = module_for(config, file.meta().wasm_features, file.wasm())?;
+    check_functions(&module, file.functions())?;
+    let compiled = CompiledModule {
+        code: file.map_code()?,
+        entries: file.functions().to_vec(),
+    };
+    module.extension(|_| ModuleCode(Ok(compiled)));
+    Ok(module)
+}
+
+/// Validates the wasm of an `.aot` image under `config`, which must enable
+/// exactly the features the code was compiled with.
+fn module_for(config: &Config, features: WasmFeatures, wasm: &[u8]) -> Result<Module, LoadError> {
+    let runtime = WasmFeatures::from_runtime(&config.features);
+    if runtime != features {
+        return Err(LoadError::FeatureMismatch {
+            file: features.to_string(),
+            runtime: runtime.to_string(),
+        });
+    }
+    Ok(Module::new(config, wasm)?)
+}
+
+/// Runs wasm functions as native code.
+#[derive(Debug, Clone)]
+pub struct AotExecutor {
+    compiler: Arc<dyn Compiler>,
+    options: CompileOptions,
+}
+
+impl AotExecutor {
+    /// Compiles modules that have no code yet with `compiler` for `options`.
+    pub fn new(compiler: Arc<dyn Compiler>, options: CompileOptions) -> Self {
+        AotExecutor { compiler, options }
+    }
+
+    /// Compiles `module` now unless it has code already, so that a compile
+    /// failure is an error of loading rather than a trap of the first call.
+    pub fn prepare(&self, module: &Module) -> Result<(), String> {
+        match &module.extension(|m| ModuleCode(self.compile(m))).0 {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The compiled code of `module`, compiling it on first use.
+    fn compiled(&self, module: &Module) -> Result<Arc<ModuleCode>, Trap> {
+        let code = module.extension(|m| ModuleCode(self.compile(m)));
+        match &code.0 {
+            Ok(_) => Ok(code),
+            Err(e) => Err(Trap::host(format!("AOT compilation failed: {e}"))),
+        }
+    }
+
+    fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
+        let features = WasmFeatures::from_runtime(module.features());
+        let bytes = self
+            .compiler
+            .compile(&CompileJob {
+                wasm: module.bytes(),
+                features,
+                options: &self.options,
+                threads: 0,
+                progress: None,
+            })
+            .map_err(|e| e.to_string())?;
+        let image = AotImage::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        CompiledModule::from_image(module, &image).map_err(|e| e.to_string())
+    }
+}
+
+impl Executor for AotExecutor {
+    fn call(
+        &self,
+        store: &mut Store,
+        func: WasmFunc,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Trap> {
+        let WasmFunc {
+            id: func,
+            instance,
+            index,
+        } = func;
+        let module = store.instance(instance).module().clone();
+        let code = self.compiled(&module)?;
+        let compiled = code.0.as_ref().expect("checked by `compiled`");
+        // Publish native entries into the instance's slots (contract 5), so
+        // indirect calls from compiled code go native.
+        let imported = module.num_imported_funcs() as usize;
+        for (defined, &id) in store.instance(instance).funcs()[imported..]
+            .iter()
+            .enumerate()
+        {
+            let slot = &store.func(id).slot().code;
+            if slot.load(Ordering::Acquire).is_null() {
+                slot.store(compiled.entry(defined).0 as *mut u8, Ordering::Release);
+            }
+        }
+        let (_, trampoline) = compiled.entry(index as usize - imported);
+        let ty = store.func(func).ty().clone();
+        let mut values = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
+        for (slot, arg) in values.iter_mut().zip(args) {
+            *slot = arg.to_bits();
+        }
+        let vmctx = store.instance(instance).vmctx() as *mut VMContext;
+        // SAFETY: the trampoline was compiled for this module's function
+        // `index` with the array-call signature; `vmctx` is the live
+        // instance's context and `values` has room for arguments and results.
+        let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
+            unsafe { std::mem::transmute(trampoline) };
+        store.with_current(|_| unsafe { call(vmctx, values.as_mut_ptr()) });
+        if let Some(trap) = store.take_compiled_trap() {
+            let name = module.func_name(index);
+            return Err(trap.in_function(|| name));
+        }
+        for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(&values) {
+            *out = Val::from_bits(ty, bits);
+        }
+        Ok(())
+    }
+}

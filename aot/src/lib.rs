@@ -1,0 +1,29 @@
+//! wamr-rs AOT tier, the half without LLVM: everything needed to run
+//! compiled code, so that a binary carrying the LLVM tier links no LLVM.
+//!
+//! - `container`: the `.aot` file format (writer, validating reader,
+//!   target checks).
+//! - `code_memory`: maps code blobs read+exec, from memory or in place
+//!   from a file.
+//! - `compiler`: the [`Compiler`] interface and [`CompileOptions`];
+//!   `plugin`: the LLVM compiler loaded lazily from its shared library.
+//! - `target`: targets, CPUs and features as users name them, checked.
+//! - `executor`: runs modules as native code through the runtime's store,
+//!   and loads `.aot` files.
+//!
+//! The compiler itself lives in `wamr-llvm-aot`.
+
+pub mod code_memory;
+pub mod compiler;
+pub mod container;
+pub mod executor;
+pub mod plugin;
+pub mod target;
+
+pub use code_memory::CodeMemory;
+pub use compiler::{COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler};
+pub use container::{
+    AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
+};
+pub use executor::{AotExecutor, CompiledModule, LoadError, load_aot_file};
+pub use plugin::PluginCompiler;

@@ -1,0 +1,101 @@
+//! `wamr-rs aot`: compile a module ahead of time into an `.aot` file.
+//! Flag names follow the peers' AOT compilers (`wamrc`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use wamr_rs::{Config, Runtime};
+
+use crate::input;
+
+#[derive(Args)]
+pub struct AotArgs {
+    /// Optimisation level, 0 to 3.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(0..=3))]
+    opt_level: u8,
+    /// Target architecture or triple: x86_64, riscv32, riscv64.
+    #[arg(long, default_value = "x86_64")]
+    target: String,
+    /// Target CPU: x86-64, x86-64-v2, x86-64-v3, x86-64-v4, native; generic-rv32/64 for RISC-V.
+    #[arg(long)]
+    cpu: Option<String>,
+    /// CPU features to add or remove, e.g. `+sse4.1,+popcnt`.
+    #[arg(long, value_name = "FEATURES")]
+    cpu_features: Option<String>,
+    /// Compiler threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Where to write the .aot file.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The module (.wasm or .wat).
+    file: PathBuf,
+}
+
+pub fn aot(args: AotArgs) -> Result<()> {
+    let options = wamr_rs::target::compile_options(
+        &args.target,
+        args.cpu.as_deref(),
+        args.cpu_features.as_deref(),
+        args.opt_level,
+    )?;
+    let wasm = input::read_wasm(&args.file)?;
+    let runtime = Runtime::with_config(Config::default());
+    let progress = Progress::new(std::io::stderr().is_terminal());
+    let report = |done, total| progress.report(done, total);
+    let started = Instant::now();
+    let bytes = runtime
+        .precompile(&wasm, &options, args.threads, Some(&report))
+        .with_context(|| args.file.display().to_string())?;
+    let elapsed = started.elapsed();
+    progress.finish();
+    std::fs::write(&args.output, &bytes)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "compiled {} for {} (cpu {}, features `{}`, -O{}) in {:.2}s: {} bytes",
+        args.file.display(),
+        options.triple,
+        options.cpu,
+        options.features,
+        options.opt_level,
+        elapsed.as_secs_f64(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// `functions done/total` on one terminal line, redrawn in place.
+struct Progress {
+    on_terminal: bool,
+    shown: Mutex<bool>,
+}
+
+impl Progress {
+    fn new(on_terminal: bool) -> Self {
+        Progress {
+            on_terminal,
+            shown: Mutex::new(false),
+        }
+    }
+
+    fn report(&self, done: u32, total: u32) {
+        if !self.on_terminal {
+            return;
+        }
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        *shown = true;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\rcompiling: {done}/{total} functions");
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if *self.shown.lock().unwrap_or_else(|e| e.into_inner()) {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The compiler end to end: parallel compilation into several objects,
+//! linked into one `.aot` image that maps and runs in place.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use wamr_aot::{
+    AotExecutor, AotFile, AotImage, AotMeta, COMPILER_VERSION, CompileJob, CompileOptions,
+    FunctionEntry, HostTarget, WasmFeatures,
+};
+use wamr_llvm_aot::LlvmCompiler;
+use wamr_llvm_aot::compile::compile_aot;
+use wamr_runtime::{Config, Extern, Store, Val};
+
+fn meta() -> AotMeta {
+    AotMeta {
+        compiler_version: COMPILER_VERSION.to_string(),
+        triple: "x86_64-unknown-linux-gnu".into(),
+        cpu: "x86-64".into(),
+        features: String::new(),
+        opt_level: 2,
+        wasm_features: WasmFeatures::from_runtime(&wamr_runtime::Features::default()),
+        helpers: Vec::new(),
+    }
+}
+
+/// Forty functions in a chain, each calling the next, plus an indirect
+/// call: spread over several objects, every call crosses chunks.
+fn chain_module() -> Vec<u8> {
+    let mut funcs = String::new();
+    for i in 0..40 {
+        let body = if i == 39 {
+            "(i32.add (local.get 0) (call_indirect (type $t) (local.get 0) (i32.const 0)))"
+                .to_string()
+        } else {
+            format!(
+                "(i32.add (i32.mul (local.get 0) (i32.const 3)) (call $f{} (i32.add (local.get 0) (i32.const 1))))",
+                i + 1
+            )
+        };
+        funcs.push_str(&format!(
+            "(func $f{i} (export \"f{i}\") (type $t) {body})\n"
+        ));
+    }
+    wat::parse_str(format!(
+        "(module (type $t (func (param i32) (result i32)))
+           (table 1 funcref) (elem (i32.const 0) $double)
+           (func $double (type $t) (i32.shl (local.get 0) (i32.const 1)))
+           {funcs})"
+    ))
+    .unwrap()
+}
+
+/// What `f{i}(x)` returns, computed here.
+fn chain_expected(i: i32, x: i32) -> i32 {
+    if i == 39 {
+        x.wrapping_add(x.wrapping_shl(1))
+    } else {
+        x.wrapping_mul(3).wrapping_add(chain_expected(i + 1, x + 1))
+    }
+}
+
+fn call(store: &mut Store, inst: wamr_runtime::InstanceId, name: &str, x: i32) -> i32 {
+    let Some(Extern::Func(f)) = store.export(inst, name) else {
+        panic!("no export {name}");
+    };
+    match store.call(f, &[Val::I32(x)]).unwrap()[..] {
+        [Val::I32(r)] => r,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+/// Compiles the chain module on `threads` threads, checking progress.
+fn compile_chain(threads: usize) -> Vec<u8> {
+    let wasm = chain_module();
+    let reported = AtomicU32::new(0);
+    let progress = |done: u32, total: u32| {
+        assert_eq!(total, 41);
+        reported.fetch_max(done, Ordering::Relaxed);
+    };
+    let bytes = compile_aot(&CompileJob {
+        wasm: &wasm,
+        features: WasmFeatures::from_runtime(&Config::default().features),
+        options: &CompileOptions::host(2),
+        threads,
+        progress: Some(&progress),
+    })
+    .unwrap();
+    assert_eq!(reported.load(Ordering::Relaxed), 41);
+    let image = AotImage::from_bytes(&bytes).unwrap();
+    assert_eq!(image.functions.len(), 41);
+    assert_eq!(image.wasm, &wasm[..]);
+    image.check_target(&HostTarget::detect()).unwrap();
+    bytes
+}
+
+/// Writes `bytes` to a file, loads it and calls a few chain functions.
+fn run_from_file(bytes: &[u8]) -> Vec<i32> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.aot");
+    std::fs::write(&path, bytes).unwrap();
+    let config = Config::default();
+    let module = wamr_aot::load_aot_file(&config, &path).unwrap();
+    let mut store = Store::new(config);
+    // A compiler that cannot work: the module must bring its own code.
+    store.set_executor(Arc::new(AotExecutor::new(
+        Arc::new(LlvmCompiler),
+        CompileOptions {
+            triple: "not-a-target".into(),
+            ..CompileOptions::host(0)
+        },
+    )));
+    let inst = store.instantiate(&module, &[]).unwrap();
+    [(0, 5), (17, -3), (39, 1000), (38, 7)]
+        .into_iter()
+        .map(|(i, x)| {
+            let got = call(&mut store, inst, &format!("f{i}"), x);
+            assert_eq!(got, chain_expected(i, x), "f{i}({x})");
+            got
+        })
+        .collect()
+}
+
+#[test]
+fn parallel_chunks_link_into_one_image_that_runs_from_a_file() {
+    let many = run_from_file(&compile_chain(3));
+    let one = run_from_file(&compile_chain(1));
+    assert_eq!(one, many);
+}
+
+#[test]
+fn invalid_wasm_is_refused_by_the_one_validator() {
+    // `wat` assembles it; validation rejects the type mismatch.
+    let wasm = wat::parse_str("(module (func (result i32) (i64.const 1)))").unwrap();
+    let err = compile_aot(&CompileJob {
+        wasm: &wasm,
+        features: WasmFeatures::from_runtime(&Config::default().features),
+        options: &CompileOptions::host(0),
+        threads: 1,
+        progress: None,
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("invalid module"), "{err}");
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn linked_llvm_code_runs_from_an_aot_file() {
+    use inkwell::OptimizationLevel;
+    use inkwell::context::Context;
+    use inkwell::memory_buffer::MemoryBuffer;
+    use inkwell::targets::FileType;
+
+    let ir = r#"
+        define internal i32 @twice(i32 %x) nounwind noinline {
+          %r = shl i32 %x, 1
+          ret i32 %r
+        }
+        define double @area(double %r) nounwind {
+          %a = fmul double %r, %r
+          %b = fmul double %a, 3.25
+          ret double %b
+        }
+        define i32 @pick(i32 %x) nounwind {
+        entry:
+          switch i32 %x, label %d [ i32 0, label %a  i32 1, label %b
+                                    i32 2, label %c  i32 3, label %e ]
+        a: ret i32 7
+        b: %t = call i32 @twice(i32 %x)
+           ret i32 %t
+        c: ret i32 9
+        e: ret i32 10
+        d: ret i32 0
+        }
+    "#;
+    let machine = wamr_llvm_aot::target_machine(
+        "x86_64-unknown-linux-gnu",
+        "x86-64",
+        "",
+        OptimizationLevel::Default,
+    )
+    .unwrap();
+    let context = Context::create();
+    let buffer = MemoryBuffer::create_from_memory_range_copy(ir.as_bytes(), "t");
+    let module = context.create_module_from_ir(buffer).unwrap();
+    let object = machine
+        .write_to_memory_buffer(&module, FileType::Object)
+        .unwrap();
+    let linked = wamr_llvm_aot::link(object.as_slice()).unwrap();
+    let entries = vec![
+        FunctionEntry {
+            native: linked.symbols["area"],
+            array_call: linked.symbols["area"],
+        },
+        FunctionEntry {
+            native: linked.symbols["pick"],
+            array_call: linked.symbols["pick"],
+        },
+    ];
+    let m = meta();
+    let wasm = b"\0asm\x01\0\0\0".to_vec();
+    let bytes = AotImage::new(m, &wasm, &linked.blob, entries)
+        .to_bytes()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("linked.aot");
+    std::fs::write(&path, bytes).unwrap();
+
+    let file = AotFile::open(&path).unwrap();
+    file.check_target(&HostTarget::detect()).unwrap();
+    let code = file.map_code().unwrap();
+    let [area, pick] = [0, 1].map(|i| code.entry(file.functions()[i].native).unwrap());
+    // SAFETY: the signatures are those declared in `ir`; `code` lives
+    // across the calls.
+    unsafe {
+        let area = std::mem::transmute::<*const u8, extern "C" fn(f64) -> f64>(area);
+        let pick = std::mem::transmute::<*const u8, extern "C" fn(i32) -> i32>(pick);
+        assert_eq!(area(2.0), 13.0);
+        assert_eq!([0, 1, 2, 3, 4].map(|x| pick(x)), [7, 2, 9, 10, 0]);
+    }
+}

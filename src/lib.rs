@@ -48,6 +48,7 @@ mod host;
 mod instance;
 mod linker;
 mod runtime;
+pub mod tiering;
 mod typed;
 pub mod wasi;
 
@@ -67,6 +68,6 @@ pub use wamr_runtime::{
     Caller, Config, DataMode, ElementMode, Error, Export, Extern, ExternKind, ExternType, Features,
     FuncId, FuncType, GlobalId, GlobalType, HostFn, Import, IndexType, InstanceId, Limits,
     MemoryId, MemoryInstance, MemoryType, Module, PAGE_SIZE, RawRef, Result, Store, TableId,
-    TableType, Trap, TrapKind, Val, ValType,
+    TableType, TierUpPolicy, Trap, TrapKind, Val, ValType,
 };
 pub use wasi::{InputPipe, OutputPipe, WasiCtx, WasiCtxBuilder, WasiError};

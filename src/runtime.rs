@@ -9,6 +9,8 @@ use std::sync::Arc;
 use wamr_aot::{AotExecutor, CompileJob, CompileOptions, Compiler, WasmFeatures};
 use wamr_runtime::{Config, Error, Executor, Module, Result, Store};
 
+use crate::tiering::{TierManager, TieredExecutor};
+
 /// Which execution tier runs wasm code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tier {
@@ -60,6 +62,8 @@ pub struct Runtime {
     /// Compiles for the `aot` tier and [`Runtime::precompile`]; by default
     /// the LLVM plugin, loaded on first use.
     compiler: Arc<dyn Compiler>,
+    /// The `auto` tier's manager, when that tier is selected.
+    tier_manager: Option<Arc<TierManager>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -88,8 +92,9 @@ impl Runtime {
         Runtime {
             config,
             tier: Tier::Interp,
-            executor: executor_for(Tier::Interp, &compiler),
+            executor: Some(Arc::new(wamr_interp::Interpreter::new())),
             compiler,
+            tier_manager: None,
         }
     }
 
@@ -104,14 +109,29 @@ impl Runtime {
     /// Selects the tier. A tier this build cannot run yet is an error, never
     /// a silent fallback to another.
     pub fn with_tier(mut self, tier: Tier) -> Result<Self> {
-        self.executor = executor_for(tier, &self.compiler);
-        if self.executor.is_none() {
-            return Err(Error::Unsupported(format!(
-                "the `{tier}` tier is not available in this build yet"
-            )));
-        }
+        self.tier_manager = None;
+        let executor: Arc<dyn Executor> = match tier {
+            Tier::Interp => Arc::new(wamr_interp::Interpreter::new()),
+            Tier::Aot => Arc::new(host_aot(&self.compiler)),
+            Tier::Auto => {
+                let manager = Arc::new(TierManager::new(
+                    self.compiler.clone(),
+                    CompileOptions::host(3),
+                    self.config.tier_up,
+                ));
+                self.tier_manager = Some(manager.clone());
+                Arc::new(TieredExecutor::new(manager))
+            }
+        };
+        self.executor = Some(executor);
         self.tier = tier;
         Ok(self)
+    }
+
+    /// The `auto` tier's manager (what it compiled, and when), when that
+    /// tier is selected.
+    pub fn tier_manager(&self) -> Option<&Arc<TierManager>> {
+        self.tier_manager.as_ref()
     }
 
     pub fn config(&self) -> &Config {
@@ -187,14 +207,6 @@ impl Runtime {
             store.set_executor(executor.clone());
         }
         store
-    }
-}
-
-fn executor_for(tier: Tier, compiler: &Arc<dyn Compiler>) -> Option<Arc<dyn Executor>> {
-    match tier {
-        Tier::Interp => Some(Arc::new(wamr_interp::Interpreter)),
-        Tier::Aot => Some(Arc::new(host_aot(compiler))),
-        Tier::Auto => None,
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use wamr_runtime::vmctx::VMContext;
-use wamr_runtime::{Config, Executor, Module, Store, Trap, Val, WasmFunc};
+use wamr_runtime::{Config, Executor, FuncId, InstanceId, Module, Store, Trap, Val, WasmFunc};
 
 use crate::code_memory::CodeMemory;
 use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler};
@@ -78,7 +78,7 @@ fn check_functions(module: &Module, entries: &[FunctionEntry]) -> Result<(), Loa
 }
 
 /// The compiled code of a module, cached on it (see `Module::extension`).
-struct ModuleCode(Result<CompiledModule, String>);
+struct ModuleCode(Result<Arc<CompiledModule>, String>);
 
 /// Opens an `.aot` file, checks that it fits this runtime and host, and
 /// returns its module (validated by the one validator, contract 1) with the
@@ -93,7 +93,7 @@ pub fn load_aot_file(config: &Config, path: impl AsRef<Path>) -> Result<Module, 
         code: file.map_code()?,
         entries: file.functions().to_vec(),
     };
-    module.extension(|_| ModuleCode(Ok(compiled)));
+    attach(&module, compiled);
     Ok(module)
 }
 
@@ -126,7 +126,10 @@ impl AotExecutor {
     /// Compiles `module` now unless it has code already, so that a compile
     /// failure is an error of loading rather than a trap of the first call.
     pub fn prepare(&self, module: &Module) -> Result<(), String> {
-        match &module.extension(|m| ModuleCode(self.compile(m))).0 {
+        match &module
+            .extension(|m| ModuleCode(self.compile(m).map(Arc::new)))
+            .0
+        {
             Ok(_) => Ok(()),
             Err(e) => Err(e.clone()),
         }
@@ -134,7 +137,7 @@ impl AotExecutor {
 
     /// The compiled code of `module`, compiling it on first use.
     fn compiled(&self, module: &Module) -> Result<Arc<ModuleCode>, Trap> {
-        let code = module.extension(|m| ModuleCode(self.compile(m)));
+        let code = module.extension(|m| ModuleCode(self.compile(m).map(Arc::new)));
         match &code.0 {
             Ok(_) => Ok(code),
             Err(e) => Err(Trap::host(format!("AOT compilation failed: {e}"))),
@@ -142,19 +145,7 @@ impl AotExecutor {
     }
 
     fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
-        let features = WasmFeatures::from_runtime(module.features());
-        let bytes = self
-            .compiler
-            .compile(&CompileJob {
-                wasm: module.bytes(),
-                features,
-                options: &self.options,
-                threads: 0,
-                progress: None,
-            })
-            .map_err(|e| e.to_string())?;
-        let image = AotImage::from_bytes(&bytes).map_err(|e| e.to_string())?;
-        CompiledModule::from_image(module, &image).map_err(|e| e.to_string())
+        compile_module(&*self.compiler, &self.options, module, 0)
     }
 }
 
@@ -166,46 +157,123 @@ impl Executor for AotExecutor {
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap> {
-        let WasmFunc {
-            id: func,
-            instance,
-            index,
-        } = func;
-        let module = store.instance(instance).module().clone();
+        let module = store.instance(func.instance).module().clone();
         let code = self.compiled(&module)?;
         let compiled = code.0.as_ref().expect("checked by `compiled`");
-        // Publish native entries into the instance's slots (contract 5), so
-        // indirect calls from compiled code go native.
-        let imported = module.num_imported_funcs() as usize;
-        for (defined, &id) in store.instance(instance).funcs()[imported..]
-            .iter()
-            .enumerate()
-        {
-            let slot = &store.func(id).slot().code;
-            if slot.load(Ordering::Acquire).is_null() {
-                slot.store(compiled.entry(defined).0 as *mut u8, Ordering::Release);
+        compiled.publish(store, func.instance);
+        call_published(store, func, args, results)
+    }
+}
+
+impl CompiledModule {
+    /// Publishes the native entries of `instance`'s own functions into
+    /// their slots (contract 5), unless already there. Runs on the thread
+    /// that owns the store; `array_call` is stored last, so whoever sees it
+    /// (acquire) sees the native entry too.
+    pub fn publish(&self, store: &Store, instance: InstanceId) {
+        let inst = store.instance(instance);
+        let imported = inst.module().num_imported_funcs() as usize;
+        for (defined, &id) in inst.funcs()[imported..].iter().enumerate() {
+            let slot = store.func(id).slot();
+            if slot.array_call.load(Ordering::Acquire).is_null() {
+                let (native, trampoline) = self.entry(defined);
+                slot.code.store(native as *mut u8, Ordering::Release);
+                slot.array_call
+                    .store(trampoline as *mut u8, Ordering::Release);
             }
         }
-        let (_, trampoline) = compiled.entry(index as usize - imported);
-        let ty = store.func(func).ty().clone();
-        let mut values = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
-        for (slot, arg) in values.iter_mut().zip(args) {
-            *slot = arg.to_bits();
-        }
-        let vmctx = store.instance(instance).vmctx() as *mut VMContext;
-        // SAFETY: the trampoline was compiled for this module's function
-        // `index` with the array-call signature; `vmctx` is the live
-        // instance's context and `values` has room for arguments and results.
-        let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
-            unsafe { std::mem::transmute(trampoline) };
-        store.with_current(|_| unsafe { call(vmctx, values.as_mut_ptr()) });
-        if let Some(trap) = store.take_compiled_trap() {
-            let name = module.func_name(index);
-            return Err(trap.in_function(|| name));
-        }
-        for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(&values) {
-            *out = Val::from_bits(ty, bits);
-        }
-        Ok(())
     }
+}
+
+/// The compiled code attached to `module`, if any (from an `.aot` file,
+/// an earlier compile, or [`attach`]).
+pub fn compiled_code(module: &Module) -> Option<Arc<CompiledModule>> {
+    module
+        .get_extension::<ModuleCode>()?
+        .0
+        .as_ref()
+        .ok()
+        .cloned()
+}
+
+/// Attaches `code` to `module` unless some is attached already; returns
+/// what is attached then.
+pub fn attach(module: &Module, code: CompiledModule) -> Arc<CompiledModule> {
+    let code = Arc::new(code);
+    match &module.extension(|_| ModuleCode(Ok(code.clone()))).0 {
+        Ok(attached) => attached.clone(),
+        // An earlier compile failed; the new code is still good to use.
+        Err(_) => code,
+    }
+}
+
+/// Compiles `module` with `compiler` for `options` into native code (not
+/// yet attached to it).
+pub fn compile_module(
+    compiler: &dyn Compiler,
+    options: &CompileOptions,
+    module: &Module,
+    threads: usize,
+) -> Result<CompiledModule, String> {
+    let bytes = compiler
+        .compile(&CompileJob {
+            wasm: module.bytes(),
+            features: WasmFeatures::from_runtime(module.features()),
+            options,
+            threads,
+            progress: None,
+        })
+        .map_err(|e| e.to_string())?;
+    let image = AotImage::from_bytes(&bytes).map_err(|e| e.to_string())?;
+    CompiledModule::from_image(module, &image).map_err(|e| e.to_string())
+}
+
+/// Whether `func`'s slot holds published native code.
+pub fn is_published(store: &Store, func: FuncId) -> bool {
+    !store
+        .func(func)
+        .slot()
+        .array_call
+        .load(Ordering::Acquire)
+        .is_null()
+}
+
+/// Calls `func` through the array-call trampoline published in its slot.
+/// The slot must hold one (see [`CompiledModule::publish`]).
+pub fn call_published(
+    store: &mut Store,
+    func: WasmFunc,
+    args: &[Val],
+    results: &mut [Val],
+) -> Result<(), Trap> {
+    let trampoline = store
+        .func(func.id)
+        .slot()
+        .array_call
+        .load(Ordering::Acquire);
+    assert!(
+        !trampoline.is_null(),
+        "no native code published for the function"
+    );
+    let ty = store.func(func.id).ty().clone();
+    let mut values = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
+    for (slot, arg) in values.iter_mut().zip(args) {
+        *slot = arg.to_bits();
+    }
+    let vmctx = store.instance(func.instance).vmctx() as *mut VMContext;
+    // SAFETY: the trampoline was compiled for this function with the
+    // array-call signature and is kept mapped by the module's attached
+    // code; `vmctx` is the live instance's context and `values` has room
+    // for arguments and results.
+    let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
+        unsafe { std::mem::transmute(trampoline) };
+    store.with_current(|_| unsafe { call(vmctx, values.as_mut_ptr()) });
+    if let Some(trap) = store.take_compiled_trap() {
+        let module = store.instance(func.instance).module().clone();
+        return Err(trap.in_function(|| module.func_name(func.index)));
+    }
+    for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(&values) {
+        *out = Val::from_bits(ty, bits);
+    }
+    Ok(())
 }

@@ -25,5 +25,8 @@ pub use compiler::{COMPILER_VERSION, CompileError, CompileJob, CompileOptions, C
 pub use container::{
     AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
 };
-pub use executor::{AotExecutor, CompiledModule, LoadError, load_aot_file};
+pub use executor::{
+    AotExecutor, CompiledModule, LoadError, attach, call_published, compile_module, compiled_code,
+    is_published, load_aot_file,
+};
 pub use plugin::PluginCompiler;

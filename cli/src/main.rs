@@ -47,7 +47,7 @@ enum Command {
 
 /// The status of a run that trapped: 128 + SIGABRT, as wasmtime reports it,
 /// so scripts can tell a trap from a run that never started (1).
-const TRAP_EXIT: u8 = 134;
+pub(crate) const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

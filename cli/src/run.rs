@@ -13,9 +13,18 @@ use crate::{input, values};
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Execution tier: interp, aot or auto (default: aot for .aot files, else interp).
+    /// Execution tier: interp, aot or auto (default: aot for .aot files, else auto).
     #[arg(long, value_name = "TIER")]
     tier: Option<Tier>,
+    /// `--tier auto`: calls plus loop back-edges a module runs in the interpreter before it is compiled.
+    #[arg(long, value_name = "N")]
+    tier_up_threshold: Option<u64>,
+    /// `--tier auto`: compiler threads (default: one fewer than the cores, at least one).
+    #[arg(long, value_name = "N")]
+    compiler_threads: Option<usize>,
+    /// `--tier auto`: print to stderr what was compiled, when, and how long it took.
+    #[arg(long)]
+    tier_stats: bool,
     /// Give the guest a host directory, under the name GUEST (default: HOST as written). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -77,13 +86,35 @@ fn execute(args: &RunArgs) -> Result<()> {
     if let Some(bytes) = args.max_stack {
         config.max_stack_bytes = bytes;
     }
+    if let Some(threshold) = args.tier_up_threshold {
+        config.tier_up.threshold = threshold;
+    }
+    if let Some(threads) = args.compiler_threads {
+        config.tier_up.compiler_threads = threads;
+    }
     let tier = match args.tier {
         Some(tier) => tier,
         None if input::is_aot(&args.file) => Tier::Aot,
-        None => Tier::Interp,
+        None => Tier::Auto,
     };
     let runtime = Runtime::with_config(config).with_tier(tier)?;
-    let module = input::load_for(&args.file, &runtime)?;
+    let started = std::time::Instant::now();
+    let outcome = run_module(args, &runtime);
+    if let Some(manager) = runtime.tier_manager() {
+        if args.tier_stats {
+            print_tier_stats(manager, started.elapsed());
+        }
+        if manager.busy() {
+            // A compile is still running: leave without running the
+            // process's exit handlers, which would tear LLVM down under it.
+            exit_now(&outcome);
+        }
+    }
+    outcome
+}
+
+fn run_module(args: &RunArgs, runtime: &Runtime) -> Result<()> {
+    let module = input::load_for(&args.file, runtime)?;
 
     // Everything about the entry point is checked before instantiation,
     // which may already run code (the start function).
@@ -181,4 +212,59 @@ fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
         builder.preopened_dir(host, guest);
     }
     Ok(builder.build()?)
+}
+
+fn print_tier_stats(manager: &wamr_rs::tiering::TierManager, total: std::time::Duration) {
+    let events = manager.events();
+    eprintln!(
+        "tier-up: {} module(s) compiled in {:.3}s of running",
+        events.len(),
+        total.as_secs_f64()
+    );
+    for e in events {
+        let took = match e.compile_time {
+            Some(t) => format!("{:.3}s", t.as_secs_f64()),
+            None => "still compiling".into(),
+        };
+        let native_from = e.compile_time.map(|t| e.queued_at + t);
+        eprintln!(
+            "  {} ({} functions): hot at {:.3}s, compiled in {took}{}; {}",
+            e.module,
+            e.functions,
+            e.queued_at.as_secs_f64(),
+            if e.failed {
+                " (failed: stays interpreted)"
+            } else {
+                ""
+            },
+            match native_from {
+                Some(t) if !e.failed => format!(
+                    "interpreter until {:.3}s, native code after",
+                    t.as_secs_f64()
+                ),
+                _ => "interpreter throughout".into(),
+            }
+        );
+    }
+}
+
+/// Ends the process at once with the status `outcome` stands for, after
+/// flushing what the program wrote.
+fn exit_now(outcome: &Result<()>) -> ! {
+    use std::io::Write;
+    let code = match outcome {
+        Ok(()) => 0,
+        Err(e) => match as_trap(e).and_then(Trap::exit_code) {
+            Some(code) => exit_status(code),
+            None => {
+                eprintln!("error: {e:#}");
+                if is_trap(e) { crate::TRAP_EXIT } else { 1 }
+            }
+        },
+    };
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process without running exit handlers; all
+    // output was flushed above.
+    unsafe { libc::_exit(i32::from(code)) }
 }

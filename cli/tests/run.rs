@@ -129,16 +129,6 @@ fn malformed_and_invalid_modules() {
 }
 
 #[test]
-fn a_tier_not_built_yet() {
-    let hello = example("hello.wat");
-    let out = wamr(
-        Path::new("."),
-        &["run", "--tier", "auto", hello.to_str().unwrap()],
-    );
-    assert_error(&out, 1, &["`auto` tier is not available"]);
-}
-
-#[test]
 fn the_aot_tier_compiles_in_memory_and_runs() {
     let hello = example("hello.wat");
     let out = wamr(

@@ -9,7 +9,7 @@ mod code;
 mod exec;
 mod translate;
 
-pub use exec::Interpreter;
+pub use exec::{Interpreter, TierUp};
 
 /// Translates every defined function of `module` (normally done lazily, on
 /// each function's first call); returns the number of instructions emitted.

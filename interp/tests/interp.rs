@@ -8,7 +8,7 @@ use wamr_runtime::{Config, Extern, FuncType, InstanceId, Module, Store, TrapKind
 fn setup(config: Config, wat: &str) -> (Store, InstanceId) {
     let module = Module::new(&config, &wat::parse_str(wat).unwrap()).unwrap();
     let mut store = Store::new(config);
-    store.set_executor(Arc::new(Interpreter));
+    store.set_executor(Arc::new(Interpreter::new()));
     let inst = store.instantiate(&module, &[]).unwrap();
     (store, inst)
 }
@@ -196,7 +196,7 @@ fn host_functions_are_called_with_the_caller_instance() {
     )
     .unwrap();
     let mut store = Store::new(config);
-    store.set_executor(Arc::new(Interpreter));
+    store.set_executor(Arc::new(Interpreter::new()));
     let peek = store.add_host_func(
         FuncType::new([ValType::I32], [ValType::I32]),
         Arc::new(|caller, args, results| {
@@ -290,7 +290,7 @@ fn deep_host_reentry_is_a_trap_not_a_crash() {
         .stack_size(2 << 20)
         .spawn(move || {
             let mut store = Store::new(config);
-            store.set_executor(Arc::new(Interpreter));
+            store.set_executor(Arc::new(Interpreter::new()));
             let again = store.add_host_func(
                 FuncType::new([], []),
                 Arc::new(|caller, _, _| {

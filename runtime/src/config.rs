@@ -96,6 +96,33 @@ pub struct Config {
     /// Past it, a call traps with "call stack exhausted" instead of
     /// overflowing the thread's stack, which must be larger than this.
     pub max_native_stack_bytes: usize,
+    /// Tiered execution (`--tier auto`): how the interpreter hands a module
+    /// to the compiler.
+    pub tier_up: TierUpPolicy,
+}
+
+/// When and how `--tier auto` compiles a module in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierUpPolicy {
+    /// Calls plus loop back-edges the interpreter runs in a module before
+    /// the module is compiled; 0 compiles it when first entered.
+    pub threshold: u64,
+    /// Compiler threads for one module; 0 means one fewer than the cores
+    /// (at least one), so the program keeps a core.
+    pub compiler_threads: usize,
+    /// Compile on the calling thread and publish before continuing, instead
+    /// of in the background: deterministic tier-up, for tests.
+    pub synchronous: bool,
+}
+
+impl Default for TierUpPolicy {
+    fn default() -> Self {
+        TierUpPolicy {
+            threshold: 100_000,
+            compiler_threads: 0,
+            synchronous: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -106,6 +133,7 @@ impl Default for Config {
             max_call_depth: 10_000,
             max_stack_bytes: 8 << 20,
             max_native_stack_bytes: 1 << 20,
+            tier_up: TierUpPolicy::default(),
         }
     }
 }

@@ -22,7 +22,7 @@ pub mod value;
 pub mod vmctx;
 pub mod wasi;
 
-pub use config::{Config, Features};
+pub use config::{Config, Features, TierUpPolicy};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::{Error, Result};
 pub use memory::{MemoryInstance, PAGE_SIZE};

@@ -248,6 +248,17 @@ impl Module {
         value
     }
 
+    /// The per-tier data of type `T` if some was attached (see
+    /// [`Module::extension`]).
+    pub fn get_extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let exts = self
+            .inner
+            .extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        exts.iter().find_map(|e| e.clone().downcast::<T>().ok())
+    }
+
     /// Whether two handles refer to the same decoded module.
     pub fn same(&self, other: &Module) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)

@@ -344,6 +344,7 @@ impl Store {
             type_id,
             func_id: id.0,
             vmctx,
+            array_call: AtomicPtr::new(std::ptr::null_mut()),
         });
         self.funcs.push(FuncInstance { ty, kind, slot });
         id

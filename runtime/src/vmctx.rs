@@ -52,8 +52,12 @@ pub struct VMGlobal {
 }
 
 /// A function slot (contract 5). `code` holds the native entry once a
-/// compiled version exists (published with release ordering; null means
-/// "run in the interpreter"). A funcref value is the address of a slot.
+/// compiled version exists, and `array_call` its array-call trampoline
+/// (`fn(vmctx, *mut u64)`, arguments in and results out through 64-bit
+/// slots: how the interpreter and the host enter compiled code). Both are
+/// published with release ordering, `array_call` last, by the thread that
+/// owns the store; null means "run in the interpreter". A funcref value is
+/// the address of a slot.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMFuncRef {
@@ -64,6 +68,7 @@ pub struct VMFuncRef {
     pub func_id: u32,
     /// The VM context of the instance that defines the function (null for host functions).
     pub vmctx: *mut VMContext,
+    pub array_call: AtomicPtr<u8>,
 }
 
 /// State shared by every instance of a store and read by compiled code.
@@ -167,6 +172,7 @@ pub mod layout {
     pub const VMFUNCREF_TYPE_ID: usize = 8;
     pub const VMFUNCREF_FUNC_ID: usize = 12;
     pub const VMFUNCREF_VMCTX: usize = 16;
+    pub const VMFUNCREF_ARRAY_CALL: usize = 24;
     pub const VMGLOBAL_SIZE: usize = 16;
     pub const BUILTIN_MEMORY_GROW: usize = 0;
     pub const BUILTIN_RAISE_TRAP: usize = 8;
@@ -200,6 +206,7 @@ mod tests {
         assert_eq!(offset_of!(VMFuncRef, type_id), VMFUNCREF_TYPE_ID);
         assert_eq!(offset_of!(VMFuncRef, func_id), VMFUNCREF_FUNC_ID);
         assert_eq!(offset_of!(VMFuncRef, vmctx), VMFUNCREF_VMCTX);
+        assert_eq!(offset_of!(VMFuncRef, array_call), VMFUNCREF_ARRAY_CALL);
         assert_eq!(size_of::<VMGlobal>(), VMGLOBAL_SIZE);
         assert_eq!(offset_of!(Builtins, memory_grow), BUILTIN_MEMORY_GROW);
         assert_eq!(offset_of!(Builtins, raise_trap), BUILTIN_RAISE_TRAP);

@@ -12,7 +12,7 @@ mod values;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use wamr_rs::{Config, Features, Runtime, Tier};
+use wamr_rs::{Config, Features, Runtime, Tier, TierUpPolicy};
 
 pub use directive::run_wast;
 
@@ -176,10 +176,17 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
     })
 }
 
-/// Runs every file of `suite` whose name contains `filter` under `tier`.
-pub fn run_suite(suite: &Suite, tier: Tier, filter: Option<&str>) -> Result<Summary, String> {
+/// Runs every file of `suite` whose name contains `filter` under `tier`
+/// (`tier_up` applies to `auto`).
+pub fn run_suite(
+    suite: &Suite,
+    tier: Tier,
+    tier_up: TierUpPolicy,
+    filter: Option<&str>,
+) -> Result<Summary, String> {
     let config = Config {
         features: suite.features,
+        tier_up,
         ..Config::default()
     };
     let runtime = match Runtime::with_config(config.clone()).with_tier(tier) {

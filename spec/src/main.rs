@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use wamr_rs::Tier;
+use wamr_rs::{Tier, TierUpPolicy};
 use wamr_spec::{SUITE_NAMES, Summary, default_shared_dir, load_suite, run_suite};
 
 #[derive(Parser)]
@@ -19,6 +19,13 @@ struct Args {
     /// Run only files whose `suite/file.wast` label contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// `--tier auto`: compile in the background instead of forcing tier-up
+    /// synchronously on a module's first call.
+    #[arg(long)]
+    background: bool,
+    /// `--tier auto`: calls plus back-edges before a module is compiled.
+    #[arg(long, default_value_t = 0)]
+    tier_up_threshold: u64,
     /// The shared/ folder (holds spec/memory64).
     #[arg(long)]
     shared: Option<PathBuf>,
@@ -32,6 +39,11 @@ fn main() -> ExitCode {
     } else {
         args.suites.iter().map(String::as_str).collect()
     };
+    let tier_up = TierUpPolicy {
+        threshold: args.tier_up_threshold,
+        synchronous: !args.background,
+        ..TierUpPolicy::default()
+    };
     let mut total = Summary::default();
     for name in names {
         let suite = match load_suite(name, &shared) {
@@ -41,7 +53,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        match run_suite(&suite, args.tier, args.filter.as_deref()) {
+        match run_suite(&suite, args.tier, tier_up, args.filter.as_deref()) {
             Ok(summary) => {
                 for line in &summary.failures {
                     println!("{line}");

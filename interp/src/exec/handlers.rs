@@ -72,6 +72,35 @@ fn target(ip: *const Op) -> *const Op {
     unsafe { ip.offset((*ip).d as i32 as isize) }
 }
 
+/// A taken jump: its target. Backward jumps (loop back-edges) count
+/// against the tier-up budget; when it runs out, dispatch detours through
+/// [`TICK`], so that the jump handlers themselves stay leaf code (a call
+/// here would make every one of them save and restore registers).
+#[inline(always)]
+fn taken(ip: *const Op, m: &mut Machine<'_>) -> *const Op {
+    // SAFETY: as in `target`.
+    let d = unsafe { (*ip).d } as i32;
+    // SAFETY: as in `target`.
+    let to = unsafe { ip.offset(d as isize) };
+    if d <= 0 {
+        m.budget -= 1;
+        if m.budget == 0 {
+            m.after_tick = to;
+            return &TICK;
+        }
+    }
+    to
+}
+
+/// The detour of [`taken`]: ticks, then goes on at the jump's target.
+static TICK: Op = Op {
+    handler: Tick,
+    a: 0,
+    b: 0,
+    c: 0,
+    d: 0,
+};
+
 /// Arithmetic: `a = op(b, c)` / `a = op(b)` / `a = op(b, imm c)`, optionally trapping.
 macro_rules! arith {
     (
@@ -331,12 +360,12 @@ macro_rules! branches {
             $( fn $sn |op, r, ip, fp, mb, ml, m| {
                 let $sx = r.$sg(op.a);
                 let $sy = r.$sg(op.b);
-                next!(if $se { target(ip) } else { step(ip) }, fp, mb, ml, m)
+                next!(if $se { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
             } )*
             $( fn $in |op, r, ip, fp, mb, ml, m| {
                 let $ix = r.$ig(op.a);
                 let $iy = op.b as i32;
-                next!(if $ie { target(ip) } else { step(ip) }, fp, mb, ml, m)
+                next!(if $ie { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
             } )*
         }
 
@@ -527,14 +556,18 @@ handlers! {
         r.set(op.a, op.imm64());
         next!(step(ip), fp, mb, ml, m)
     }
+    fn Tick |op, r, ip, fp, mb, ml, m| {
+        m.tick();
+        next!(m.after_tick, fp, mb, ml, m)
+    }
     fn Br |op, r, ip, fp, mb, ml, m| {
-        next!(target(ip), fp, mb, ml, m)
+        next!(taken(ip, m), fp, mb, ml, m)
     }
     fn BrIfNez |op, r, ip, fp, mb, ml, m| {
-        next!(if r.u32(op.a) != 0 { target(ip) } else { step(ip) }, fp, mb, ml, m)
+        next!(if r.u32(op.a) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
     }
     fn BrIfEqz |op, r, ip, fp, mb, ml, m| {
-        next!(if r.u32(op.a) == 0 { target(ip) } else { step(ip) }, fp, mb, ml, m)
+        next!(if r.u32(op.a) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
     }
     fn BrTable |op, r, ip, fp, mb, ml, m| {
         // Entries follow the table op: (dst a, src b, jump d); `c` counts values.
@@ -569,6 +602,7 @@ handlers! {
     fn Call |op, r, ip, fp, mb, ml, m| {
         // SAFETY: the arguments start at slot `b` of this frame.
         let callee_fp = unsafe { fp.add(op.b as usize) };
+        m.count();
         if let Some(f) = m.local_code(op.a) {
             // Fast path: an already translated function of this instance.
             if let Err(kind) = m.push_frame(f, callee_fp, step(ip), fp) {

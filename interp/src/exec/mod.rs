@@ -23,8 +23,41 @@ use regs::{Mem, Regs};
 pub use handlers::lower;
 
 /// The interpreter tier.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Interpreter;
+#[derive(Debug, Default, Clone)]
+pub struct Interpreter {
+    tier_up: Option<Arc<dyn TierUp>>,
+}
+
+/// What the interpreter tells a tier manager (`wamr_rs`'s `--tier auto`),
+/// and how native code gets in.
+///
+/// Calls and loop back-edges count down a budget of [`TierUp::interval`];
+/// each time it runs out the interpreter calls [`TierUp::tick`] for the
+/// running instance. Calls to functions whose slots hold published native
+/// code (contract 5) run that code; activations already running finish in
+/// the interpreter.
+pub trait TierUp: Send + Sync + std::fmt::Debug {
+    /// Calls plus back-edges between ticks.
+    fn interval(&self) -> u32;
+
+    /// `instance` ran another interval's worth. Returns whether native code
+    /// was newly published into its slots (the interpreter then drops its
+    /// caches of translated code for direct calls).
+    fn tick(&self, store: &Store, instance: InstanceId) -> bool;
+}
+
+impl Interpreter {
+    pub fn new() -> Self {
+        Interpreter::default()
+    }
+
+    /// An interpreter that reports to and takes native code from `tier_up`.
+    pub fn with_tier_up(tier_up: Arc<dyn TierUp>) -> Self {
+        Interpreter {
+            tier_up: Some(tier_up),
+        }
+    }
+}
 
 impl Executor for Interpreter {
     fn call(
@@ -39,7 +72,8 @@ impl Executor for Interpreter {
         for (slot, arg) in stack.iter_mut().zip(args) {
             *slot = arg.to_bits();
         }
-        let outcome = Machine::new(store, &mut stack).run(func.instance, func.index);
+        let outcome =
+            Machine::new(store, &mut stack, self.tier_up.clone()).run(func.instance, func.index);
         if outcome.is_ok() {
             let ty = store.func(func.id).ty().clone();
             for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(stack.iter()) {
@@ -189,6 +223,11 @@ pub struct Machine<'a> {
     /// The running instance's globals (from its VM context).
     globals: *const *mut VMGlobal,
     trap: Option<Trap>,
+    /// Calls and back-edges left before the next `tick`.
+    pub(crate) budget: u32,
+    /// Where a jump that ran out of budget goes on after the tick.
+    pub(crate) after_tick: *const Op,
+    tier_up: Option<Arc<dyn TierUp>>,
     /// Loop dispatch: where the next op is.
     #[cfg_attr(wamr_tail_dispatch, allow(dead_code))]
     resume: Resume,
@@ -196,7 +235,7 @@ pub struct Machine<'a> {
 }
 
 impl<'a> Machine<'a> {
-    fn new(store: &'a mut Store, stack: &'a mut [u64]) -> Self {
+    fn new(store: &'a mut Store, stack: &'a mut [u64], tier_up: Option<Arc<dyn TierUp>>) -> Self {
         let depth_limit = store
             .config()
             .max_call_depth
@@ -213,6 +252,9 @@ impl<'a> Machine<'a> {
             ctx: 0,
             globals: std::ptr::null(),
             trap: None,
+            budget: tier_up.as_ref().map_or(u32::MAX, |t| t.interval().max(1)),
+            after_tick: std::ptr::null(),
+            tier_up,
             resume: Resume {
                 ip: std::ptr::null(),
                 fp: range.start,
@@ -220,6 +262,73 @@ impl<'a> Machine<'a> {
                 len: 0,
             },
             _stack: std::marker::PhantomData,
+        }
+    }
+
+    /// Counts a call or back-edge against the tier-up budget.
+    #[inline(always)]
+    pub(crate) fn count(&mut self) {
+        self.budget -= 1;
+        if self.budget == 0 {
+            self.tick();
+        }
+    }
+
+    /// The budget ran out: report to the tier manager, and take up native
+    /// code it published.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn tick(&mut self) {
+        let Some(tier_up) = self.tier_up.clone() else {
+            self.budget = u32::MAX;
+            return;
+        };
+        self.budget = tier_up.interval().max(1);
+        let instance = self.ctxs[self.ctx].id;
+        if tier_up.tick(self.store, instance) {
+            // Direct calls must go through the slots again to find it.
+            for ctx in &self.ctxs {
+                for code in ctx.local_code.iter() {
+                    code.set(std::ptr::null());
+                }
+            }
+        }
+    }
+
+    /// The array-call trampoline published in `id`'s slot, if any.
+    #[inline]
+    fn native_entry(&self, id: FuncId) -> Option<*mut u8> {
+        let code = self
+            .store
+            .func(id)
+            .slot()
+            .array_call
+            .load(std::sync::atomic::Ordering::Acquire);
+        (!code.is_null()).then_some(code)
+    }
+
+    /// Runs function `index` of `instance` as native code through its
+    /// trampoline, with arguments and then results at `values`.
+    fn call_native(
+        &mut self,
+        instance: InstanceId,
+        index: u32,
+        trampoline: *mut u8,
+        values: *mut u64,
+    ) -> Result<(), Trap> {
+        let vmctx = self.store.instance(instance).vmctx() as *mut VMContext;
+        // SAFETY: a published trampoline has the array-call signature and
+        // stays mapped while its module lives; `values` lies in the caller's
+        // frame, which has room for the callee's arguments and results.
+        let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
+            unsafe { std::mem::transmute(trampoline) };
+        self.store.with_current(|_| unsafe { call(vmctx, values) });
+        match self.store.take_compiled_trap() {
+            None => Ok(()),
+            Some(trap) => {
+                let module = self.store.instance(instance).module().clone();
+                Err(trap.in_function(|| module.func_name(index)))
+            }
         }
     }
 
@@ -339,6 +448,17 @@ impl<'a> Machine<'a> {
     ) -> Result<Resume, Trap> {
         match *self.store.func(id).kind() {
             FuncKind::Wasm { instance, index } => {
+                if let Some(trampoline) = self.native_entry(id) {
+                    self.call_native(instance, index, trampoline, callee_fp)?;
+                    // Native code may have grown memory.
+                    let mem = self.memory0();
+                    return Ok(Resume {
+                        ip: ret,
+                        fp,
+                        mem: mem.base,
+                        len: mem.len,
+                    });
+                }
                 let ctx = self.ctx_index(instance);
                 let func = self.code(ctx, index)?;
                 self.push_frame(func, callee_fp, ret, fp)?;
@@ -372,6 +492,18 @@ impl<'a> Machine<'a> {
     fn tail_call(&mut self, id: FuncId, fp: *mut u64, base: u32) -> Result<Option<Resume>, Trap> {
         let regs = Regs(fp);
         match *self.store.func(id).kind() {
+            FuncKind::Wasm { instance, index } if self.native_entry(id).is_some() => {
+                let trampoline = self.native_entry(id).expect("checked");
+                // SAFETY: the arguments start at slot `base` of the frame.
+                self.call_native(instance, index, trampoline, unsafe {
+                    fp.add(base as usize)
+                })?;
+                let n = self.store.func(id).ty().results().len() as u32;
+                for i in 0..n {
+                    regs.set(i, regs.get(base + i));
+                }
+                Ok(self.pop_frame())
+            }
             FuncKind::Wasm { instance, index } => {
                 let ctx = self.ctx_index(instance);
                 let func = self.code(ctx, index)?;

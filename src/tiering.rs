@@ -1,0 +1,298 @@
+//! `--tier auto`: modules start in the interpreter; once one has run
+//! `TierUpPolicy::threshold` calls and loop back-edges, it is compiled by
+//! the LLVM tier on a background thread, and the interpreter publishes the
+//! native code into the instance's function slots (contract 5) at its next
+//! tick. From then on calls run native code; activations already running
+//! finish in the interpreter.
+//!
+//! The whole module is compiled at once (its functions in parallel), which
+//! keeps cross-function inlining and makes one publication per instance.
+//! Compiler threads never block the program: it only ever looks at whether
+//! finished code is there. A failed compile leaves the module in the
+//! interpreter, with a warning.
+
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use wamr_aot::{CompileOptions, CompiledModule, Compiler};
+use wamr_interp::{Interpreter, TierUp};
+use wamr_runtime::{Executor, InstanceId, Module, Store, TierUpPolicy, Trap, Val, WasmFunc};
+
+/// A module's tier-up progress, kept on the module.
+#[derive(Debug, Default)]
+struct ModuleTier {
+    /// Calls and back-edges counted so far (in `interval` steps).
+    hotness: AtomicU64,
+    /// `COLD`, `QUEUED`, `READY` or `FAILED`.
+    state: AtomicU8,
+    code: OnceLock<Arc<CompiledModule>>,
+}
+
+const COLD: u8 = 0;
+const QUEUED: u8 = 1;
+const READY: u8 = 2;
+const FAILED: u8 = 3;
+
+/// One module's compile, for `--tier-stats`.
+#[derive(Debug, Clone)]
+pub struct TierEvent {
+    /// The module's name (name section) or a placeholder.
+    pub module: String,
+    pub functions: u32,
+    /// When the module became hot, since the tier manager started.
+    pub queued_at: Duration,
+    /// How long the compile took; `None` while running.
+    pub compile_time: Option<Duration>,
+    /// Whether it failed (the module stays in the interpreter).
+    pub failed: bool,
+}
+
+/// The tier manager: counts hotness, compiles in the background, hands
+/// native code to the interpreter.
+#[derive(Debug)]
+pub struct TierManager {
+    compiler: Arc<dyn Compiler>,
+    options: CompileOptions,
+    policy: TierUpPolicy,
+    started: Instant,
+    /// Hands modules to the compiler thread, spawned on first use.
+    queue: Mutex<Option<Sender<Module>>>,
+    events: Arc<Mutex<Vec<TierEvent>>>,
+    /// Modules queued and not yet finished.
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl TierManager {
+    pub fn new(compiler: Arc<dyn Compiler>, options: CompileOptions, policy: TierUpPolicy) -> Self {
+        TierManager {
+            compiler,
+            options,
+            policy,
+            started: Instant::now(),
+            queue: Mutex::new(None),
+            events: Arc::new(Mutex::new(Vec::new())),
+            pending: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
+    }
+
+    /// Whether a compile is in progress or queued.
+    pub fn busy(&self) -> bool {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|e| e.compile_time.is_none())
+            || self.pending.load(Ordering::Acquire) > 0
+    }
+
+    /// What was compiled so far, in order.
+    pub fn events(&self) -> Vec<TierEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn tier_of(module: &Module) -> Arc<ModuleTier> {
+        module.extension(|_| ModuleTier::default())
+    }
+
+    fn threads(&self) -> usize {
+        match self.policy.compiler_threads {
+            0 => std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .saturating_sub(1)
+                .max(1),
+            n => n,
+        }
+    }
+
+    /// Adds `amount` to `module`'s hotness and queues its compile when it
+    /// crosses the threshold.
+    fn heat(&self, module: &Module, tier: &ModuleTier, amount: u64) {
+        let hotness = tier.hotness.fetch_add(amount, Ordering::Relaxed) + amount;
+        if hotness >= self.policy.threshold
+            && tier
+                .state
+                .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            if self.policy.synchronous {
+                compile_into(
+                    &*self.compiler,
+                    &self.options,
+                    self.threads(),
+                    module,
+                    &self.events,
+                    self.started,
+                );
+            } else {
+                self.enqueue(module.clone());
+            }
+        }
+    }
+
+    fn enqueue(&self, module: Module) {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let sender = queue.get_or_insert_with(|| self.spawn_compiler());
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        // The compiler thread only exits once the sender is gone.
+        if sender.send(module).is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The background compiler: one thread that compiles queued modules, each
+    /// on `threads()` threads. It ends when the manager is dropped (after
+    /// the compile in progress, if any); nothing waits for it.
+    fn spawn_compiler(&self) -> Sender<Module> {
+        let (sender, receiver) = channel::<Module>();
+        let compiler = self.compiler.clone();
+        let options = self.options.clone();
+        let threads = self.threads();
+        let events = self.events.clone();
+        let started = self.started;
+        let pending = self.pending.clone();
+        let worker = move |receiver: Receiver<Module>| {
+            while let Ok(module) = receiver.recv() {
+                compile_into(&*compiler, &options, threads, &module, &events, started);
+                pending.fetch_sub(1, Ordering::AcqRel);
+            }
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("wamr-tier-up".into())
+            .spawn(move || worker(receiver))
+        {
+            tracing::warn!("cannot start the background compiler: {e}; staying in the interpreter");
+        }
+        sender
+    }
+
+    /// Publishes `module`'s native code into `instance`'s slots if it is
+    /// ready; returns whether it is (now) published there.
+    fn publish(&self, store: &Store, instance: InstanceId, tier: &ModuleTier) -> bool {
+        if tier.state.load(Ordering::Acquire) != READY {
+            return false;
+        }
+        let Some(code) = tier.code.get() else {
+            return false;
+        };
+        code.publish(store, instance);
+        true
+    }
+}
+
+/// Compiles `module`, attaches the code, and records the event.
+fn compile_into(
+    compiler: &dyn Compiler,
+    options: &CompileOptions,
+    threads: usize,
+    module: &Module,
+    events: &Mutex<Vec<TierEvent>>,
+    started: Instant,
+) {
+    let tier = TierManager::tier_of(module);
+    let begun = Instant::now();
+    let index = {
+        let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+        events.push(TierEvent {
+            module: module
+                .names()
+                .module
+                .clone()
+                .unwrap_or_else(|| "<module>".into()),
+            functions: module.num_funcs() - module.num_imported_funcs(),
+            queued_at: begun - started,
+            compile_time: None,
+            failed: false,
+        });
+        events.len() - 1
+    };
+    let result = wamr_aot::compile_module(compiler, options, module, threads);
+    let elapsed = begun.elapsed();
+    let failed = result.is_err();
+    match result {
+        Ok(code) => {
+            let code = wamr_aot::attach(module, code);
+            let _ = tier.code.set(code);
+            tier.state.store(READY, Ordering::Release);
+            tracing::debug!(?elapsed, "tier-up: module compiled");
+        }
+        Err(e) => {
+            tier.state.store(FAILED, Ordering::Release);
+            tracing::warn!(
+                "tier-up: compiling the module failed, it stays in the interpreter: {e}"
+            );
+        }
+    }
+    let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+    events[index].compile_time = Some(elapsed);
+    events[index].failed = failed;
+}
+
+/// The interpreter's ticks land here.
+impl TierUp for TierManager {
+    fn interval(&self) -> u32 {
+        self.policy.threshold.clamp(1, 10_000) as u32
+    }
+
+    fn tick(&self, store: &Store, instance: InstanceId) -> bool {
+        let module = store.instance(instance).module();
+        let tier = TierManager::tier_of(module);
+        match tier.state.load(Ordering::Acquire) {
+            COLD => {
+                self.heat(module, &tier, u64::from(self.interval()));
+                self.publish(store, instance, &tier)
+            }
+            READY => self.publish(store, instance, &tier),
+            _ => false,
+        }
+    }
+}
+
+/// The `auto` tier's executor: native code where published, else the
+/// interpreter (which reports hotness to the manager).
+#[derive(Debug)]
+pub struct TieredExecutor {
+    manager: Arc<TierManager>,
+    interpreter: Interpreter,
+}
+
+impl TieredExecutor {
+    pub fn new(manager: Arc<TierManager>) -> Self {
+        TieredExecutor {
+            interpreter: Interpreter::with_tier_up(manager.clone()),
+            manager,
+        }
+    }
+
+    pub fn manager(&self) -> &Arc<TierManager> {
+        &self.manager
+    }
+}
+
+impl Executor for TieredExecutor {
+    fn call(
+        &self,
+        store: &mut Store,
+        func: WasmFunc,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Trap> {
+        let module = store.instance(func.instance).module().clone();
+        let tier = TierManager::tier_of(&module);
+        // An entry from the host counts as a call; with threshold 0 it
+        // starts (or, synchronously, finishes) the compile.
+        if tier.state.load(Ordering::Acquire) == COLD {
+            self.manager.heat(&module, &tier, 1);
+        }
+        if self.manager.publish(store, func.instance, &tier)
+            || wamr_aot::is_published(store, func.id)
+        {
+            return wamr_aot::call_published(store, func, args, results);
+        }
+        self.interpreter.call(store, func, args, results)
+    }
+}

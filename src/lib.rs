@@ -62,8 +62,15 @@ pub use wamr_aot::container::MAGIC as AOT_MAGIC;
 /// Compile targets as users name them: `target::compile_options`.
 pub use wamr_aot::target;
 pub use wamr_aot::{
-    COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler, HostTarget,
+    COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler,
+    HostTarget,
 };
+
+/// The LLVM compiler plugin, shared by the process and loaded on first use
+/// (the default compiler of every [`Runtime`]).
+pub fn plugin_compiler() -> std::sync::Arc<dyn Compiler> {
+    wamr_aot::plugin::shared()
+}
 pub use wamr_runtime::{
     Caller, Config, DataMode, ElementMode, Error, Export, Extern, ExternKind, ExternType, Features,
     FuncId, FuncType, GlobalId, GlobalType, HostFn, Import, IndexType, InstanceId, Limits,

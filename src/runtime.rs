@@ -64,6 +64,8 @@ pub struct Runtime {
     compiler: Arc<dyn Compiler>,
     /// The `auto` tier's manager, when that tier is selected.
     tier_manager: Option<Arc<TierManager>>,
+    /// What the `aot` and `auto` tiers compile for (default: this host, -O3).
+    compile_options: CompileOptions,
 }
 
 impl fmt::Debug for Runtime {
@@ -95,6 +97,7 @@ impl Runtime {
             executor: Some(Arc::new(wamr_interp::Interpreter::new())),
             compiler,
             tier_manager: None,
+            compile_options: CompileOptions::host(3),
         }
     }
 
@@ -106,17 +109,25 @@ impl Runtime {
         self
     }
 
+    /// Compiles for `options` instead of this host's best CPU level at
+    /// -O3 (the code must still run here). Takes effect for tiers selected
+    /// after this call.
+    pub fn with_compile_options(mut self, options: CompileOptions) -> Self {
+        self.compile_options = options;
+        self
+    }
+
     /// Selects the tier. A tier this build cannot run yet is an error, never
     /// a silent fallback to another.
     pub fn with_tier(mut self, tier: Tier) -> Result<Self> {
         self.tier_manager = None;
         let executor: Arc<dyn Executor> = match tier {
             Tier::Interp => Arc::new(wamr_interp::Interpreter::new()),
-            Tier::Aot => Arc::new(host_aot(&self.compiler)),
+            Tier::Aot => Arc::new(self.aot_executor()),
             Tier::Auto => {
                 let manager = Arc::new(TierManager::new(
                     self.compiler.clone(),
-                    CompileOptions::host(3),
+                    self.compile_options.clone(),
                     self.config.tier_up,
                 ));
                 self.tier_manager = Some(manager.clone());
@@ -126,6 +137,12 @@ impl Runtime {
         self.executor = Some(executor);
         self.tier = tier;
         Ok(self)
+    }
+
+    /// The `aot` tier: modules loaded from `.aot` files run their own code;
+    /// others are compiled for `compile_options`.
+    fn aot_executor(&self) -> AotExecutor {
+        AotExecutor::new(self.compiler.clone(), self.compile_options.clone())
     }
 
     /// The `auto` tier's manager (what it compiled, and when), when that
@@ -152,7 +169,7 @@ impl Runtime {
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
         let module = Module::new(&self.config, bytes)?;
         if self.tier == Tier::Aot {
-            host_aot(&self.compiler)
+            self.aot_executor()
                 .prepare(&module)
                 .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))?;
         }
@@ -196,6 +213,7 @@ impl Runtime {
                 options,
                 threads,
                 progress,
+                osr: false,
             })
             .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))
     }
@@ -208,10 +226,4 @@ impl Runtime {
         }
         store
     }
-}
-
-/// The `aot` tier: modules loaded from `.aot` files run their own code;
-/// others are compiled for the host CPU at -O3.
-fn host_aot(compiler: &Arc<dyn Compiler>) -> AotExecutor {
-    AotExecutor::new(compiler.clone(), CompileOptions::host(3))
 }

@@ -10,6 +10,12 @@
 //! Compiler threads never block the program: it only ever looks at whether
 //! finished code is there. A failed compile leaves the module in the
 //! interpreter, with a warning.
+//!
+//! Dropping the manager (with the last runtime and store using it) cancels
+//! queued compiles and waits for the one in progress: LLVM must not be
+//! running when the process exits, since its exit-time destructors would
+//! pull its state from under the compiler thread. (The CLI, which may end
+//! mid-compile, leaves through `_exit` instead.)
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -62,6 +68,35 @@ pub struct TierManager {
     events: Arc<Mutex<Vec<TierEvent>>>,
     /// Modules queued and not yet finished.
     pending: Arc<std::sync::atomic::AtomicUsize>,
+    /// Interpreter activations handed over to native code at a loop.
+    osr_transfers: AtomicU64,
+    /// The compiler thread, joined on drop.
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Set on drop: queued modules are skipped.
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for TierManager {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Release);
+        // Without a sender the thread ends once the queue is drained.
+        drop(
+            self.queue
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        let worker = self
+            .worker
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(worker) = worker
+            && worker.join().is_err()
+        {
+            tracing::warn!("the background compiler thread panicked");
+        }
+    }
 }
 
 impl TierManager {
@@ -74,6 +109,9 @@ impl TierManager {
             queue: Mutex::new(None),
             events: Arc::new(Mutex::new(Vec::new())),
             pending: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            osr_transfers: AtomicU64::new(0),
+            worker: Mutex::new(None),
+            cancelled: Arc::default(),
         }
     }
 
@@ -85,6 +123,12 @@ impl TierManager {
             .iter()
             .any(|e| e.compile_time.is_none())
             || self.pending.load(Ordering::Acquire) > 0
+    }
+
+    /// How many running interpreter activations moved to native code at a
+    /// loop header (on-stack replacement).
+    pub fn osr_transfers(&self) -> u64 {
+        self.osr_transfers.load(Ordering::Relaxed)
     }
 
     /// What was compiled so far, in order.
@@ -155,17 +199,23 @@ impl TierManager {
         let events = self.events.clone();
         let started = self.started;
         let pending = self.pending.clone();
+        let cancelled = self.cancelled.clone();
         let worker = move |receiver: Receiver<Module>| {
             while let Ok(module) = receiver.recv() {
-                compile_into(&*compiler, &options, threads, &module, &events, started);
+                if !cancelled.load(Ordering::Acquire) {
+                    compile_into(&*compiler, &options, threads, &module, &events, started);
+                }
                 pending.fetch_sub(1, Ordering::AcqRel);
             }
         };
-        if let Err(e) = std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name("wamr-tier-up".into())
             .spawn(move || worker(receiver))
         {
-            tracing::warn!("cannot start the background compiler: {e}; staying in the interpreter");
+            Ok(handle) => *self.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+            Err(e) => tracing::warn!(
+                "cannot start the background compiler: {e}; staying in the interpreter"
+            ),
         }
         sender
     }
@@ -210,7 +260,7 @@ fn compile_into(
         });
         events.len() - 1
     };
-    let result = wamr_aot::compile_module(compiler, options, module, threads);
+    let result = wamr_aot::compile_module(compiler, options, module, threads, true);
     let elapsed = begun.elapsed();
     let failed = result.is_err();
     match result {
@@ -249,6 +299,18 @@ impl TierUp for TierManager {
             READY => self.publish(store, instance, &tier),
             _ => false,
         }
+    }
+
+    fn osr_entry(&self, store: &Store, instance: InstanceId, func: u32) -> Option<*const u8> {
+        let module = store.instance(instance).module();
+        let tier = TierManager::tier_of(module);
+        if tier.state.load(Ordering::Acquire) != READY {
+            return None;
+        }
+        let defined = func.checked_sub(module.num_imported_funcs())?;
+        let entry = tier.code.get()?.osr_entry(defined as usize)?;
+        self.osr_transfers.fetch_add(1, Ordering::Relaxed);
+        Some(entry)
     }
 }
 

@@ -1,6 +1,9 @@
 //! End to end: the real programs in `../shared/bench` run to completion
 //! under the interpreter through the embedding API, and print exactly what
-//! they should.
+//! they should; then, differentially, under the AOT tier and under `auto`
+//! with tier-up thresholds 0 (synchronous), 1, 100 and the default, each
+//! must print the same, exit the same and leave the same linear memory
+//! (compared by hash) as the interpreter.
 //!
 //! Each Sightglass program runs as Sightglass runs it: from its own folder,
 //! preopened as `.` (here a copy of it, so nothing can write into the shared
@@ -20,7 +23,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use wamr_rs::{Linker, OutputPipe, Runtime, Tier, WasiCtxBuilder};
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
+
+use wamr_rs::{Compiler, Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, WasiCtxBuilder};
 
 fn bench_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench")
@@ -37,17 +43,82 @@ fn copy_files(from: &Path, to: &Path) {
 }
 
 /// What a WASI command printed, and how it ended.
+#[derive(Debug, PartialEq, Eq)]
 struct Output {
     exit_code: i32,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     /// How often `bench.start` and `bench.end` were called.
     markers: [u32; 2],
+    /// A hash of the exported linear memory at the end.
+    memory_hash: u64,
+}
+
+/// How a program is run: a tier, and for `auto` its tier-up policy.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    tier: Tier,
+    tier_up: TierUpPolicy,
+}
+
+const INTERP: Mode = Mode {
+    tier: Tier::Interp,
+    tier_up: TierUpPolicy {
+        threshold: 100_000,
+        compiler_threads: 0,
+        synchronous: false,
+    },
+};
+
+fn auto(threshold: u64, synchronous: bool) -> Mode {
+    Mode {
+        tier: Tier::Auto,
+        tier_up: TierUpPolicy {
+            threshold,
+            synchronous,
+            ..TierUpPolicy::default()
+        },
+    }
+}
+
+/// Every mode compared with the interpreter.
+fn other_modes() -> Vec<Mode> {
+    vec![
+        Mode {
+            tier: Tier::Aot,
+            ..INTERP
+        },
+        auto(0, true),
+        auto(1, false),
+        auto(100, false),
+        auto(TierUpPolicy::default().threshold, false),
+    ]
+}
+
+/// One compiler for the whole test process that compiles each module once:
+/// the modes differ in when code arrives, not in what is compiled.
+fn compiler() -> Arc<dyn Compiler> {
+    static COMPILER: OnceLock<Arc<dyn Compiler>> = OnceLock::new();
+    COMPILER
+        .get_or_init(|| Arc::new(wamr_rs::CachingCompiler::new(wamr_rs::plugin_compiler())))
+        .clone()
 }
 
 /// Runs the WASI command `wasm` under `tier`, with `preopen` (if any) as `.`.
 fn run_command(tier: Tier, wasm: &Path, preopen: Option<&Path>) -> Output {
-    let runtime = Runtime::new().with_tier(tier).expect("tier available");
+    run_command_in(Mode { tier, ..INTERP }, wasm, preopen)
+}
+
+/// Runs the WASI command `wasm` in `mode`, with `preopen` (if any) as `.`.
+fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
+    let config = Config {
+        tier_up: mode.tier_up,
+        ..Config::default()
+    };
+    let runtime = Runtime::with_config(config)
+        .with_compiler(compiler())
+        .with_tier(mode.tier)
+        .expect("tier available");
     let module = runtime
         .load_file(wasm)
         .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
@@ -56,7 +127,9 @@ fn run_command(tier: Tier, wasm: &Path, preopen: Option<&Path>) -> Output {
     builder
         .arg(wasm.file_name().unwrap().to_string_lossy())
         .stdout(stdout.clone())
-        .stderr(stderr.clone());
+        .stderr(stderr.clone())
+        // Random bytes and clocks land in memory: the same every run.
+        .deterministic(42);
     if let Some(dir) = preopen {
         builder.preopened_dir(dir, ".");
     }
@@ -81,26 +154,45 @@ fn run_command(tier: Tier, wasm: &Path, preopen: Option<&Path>) -> Output {
             .and_then(|t| t.exit_code())
             .unwrap_or_else(|| panic!("{} failed: {e}", wasm.display())),
     };
+    let memory = instance.memory(&store, "memory").expect("exported memory");
+    let mut hasher = std::hash::DefaultHasher::new();
+    store.memory(memory).data().hash(&mut hasher);
     Output {
         exit_code,
         stdout: stdout.take(),
         stderr: stderr.take(),
         markers: counts.each_ref().map(|c| c.load(Ordering::Relaxed)),
+        memory_hash: hasher.finish(),
     }
 }
 
-/// Runs Sightglass program `folder/stem.wasm` in the interpreter and checks its output.
+/// Runs Sightglass program `folder/stem.wasm` in the interpreter and checks
+/// its output; then in every other mode, which must behave identically.
 fn sightglass(folder: &str, stem: &str) {
-    sightglass_in(Tier::Interp, folder, stem)
+    let reference = sightglass_in(INTERP, folder, stem);
+    for mode in other_modes() {
+        let out = sightglass_in(mode, folder, stem);
+        assert!(
+            out == reference,
+            "{folder}/{stem}: {mode:?} differs from the interpreter \
+             (exit {} vs {}, memory hash {:#x} vs {:#x}, markers {:?} vs {:?})",
+            out.exit_code,
+            reference.exit_code,
+            out.memory_hash,
+            reference.memory_hash,
+            out.markers,
+            reference.markers
+        );
+    }
 }
 
-/// Runs Sightglass program `folder/stem.wasm` under `tier` and checks its output.
-fn sightglass_in(tier: Tier, folder: &str, stem: &str) {
+/// Runs Sightglass program `folder/stem.wasm` in `mode` and checks its output.
+fn sightglass_in(mode: Mode, folder: &str, stem: &str) -> Output {
     let source = bench_root().join("sightglass").join(folder);
     let scratch = tempfile::tempdir().unwrap();
     copy_files(&source, scratch.path());
     let wasm = scratch.path().join(format!("{stem}.wasm"));
-    let out = run_command(tier, &wasm, Some(scratch.path()));
+    let out = run_command_in(mode, &wasm, Some(scratch.path()));
     assert_eq!(out.exit_code, 0, "{stem}: exit code");
     for (stream, actual) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let expected = fs::read(source.join(format!("{stem}.{stream}.expected"))).unwrap();
@@ -116,6 +208,7 @@ fn sightglass_in(tier: Tier, folder: &str, stem: &str) {
         starts >= 1 && starts == ends,
         "{stem}: bench.start called {starts} times, bench.end {ends} times"
     );
+    out
 }
 
 macro_rules! sightglass_tests {
@@ -216,43 +309,4 @@ fn coremark() {
         .and_then(|n| n.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no `CoreMark 1.0 : N` line in:\n{stdout}"));
     assert!(score > 0.0, "{stdout}");
-}
-
-/// The same programs compiled by the LLVM tier: identical output and exit
-/// code (the expected files are the interpreter's too). The shootout
-/// programs are small, so compiling each at -O3 takes about a second.
-#[cfg(feature = "llvm")]
-mod aot {
-    use super::*;
-
-    macro_rules! aot_tests {
-        ($($test:ident: $stem:literal;)*) => {$(
-            #[test]
-            fn $test() {
-                sightglass_in(Tier::Aot, "shootout", $stem);
-            }
-        )*};
-    }
-
-    aot_tests! {
-        ackermann: "shootout-ackermann";
-        base64: "shootout-base64";
-        ctype: "shootout-ctype";
-        ed25519: "shootout-ed25519";
-        fib2: "shootout-fib2";
-        gimli: "shootout-gimli";
-        heapsort: "shootout-heapsort";
-        keccak: "shootout-keccak";
-        matrix: "shootout-matrix";
-        memmove: "shootout-memmove";
-        minicsv: "shootout-minicsv";
-        nestedloop: "shootout-nestedloop";
-        random: "shootout-random";
-        ratelimit: "shootout-ratelimit";
-        seqhash: "shootout-seqhash";
-        sieve: "shootout-sieve";
-        switch: "shootout-switch";
-        xblabla20: "shootout-xblabla20";
-        xchacha20: "shootout-xchacha20";
-    }
 }

@@ -16,7 +16,7 @@ use crate::container::{HostTarget, WasmFeatures};
 pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 1)");
 
 /// Where and how to compile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CompileOptions {
     /// An LLVM target triple, e.g. `x86_64-unknown-linux-gnu`.
     pub triple: String,
@@ -50,6 +50,9 @@ pub struct CompileJob<'a> {
     pub options: &'a CompileOptions,
     /// Compiler threads; 0 means one per core.
     pub threads: usize,
+    /// Also emit on-stack-replacement entries (`FunctionEntry::osr`), for
+    /// code that takes over from running interpreter activations.
+    pub osr: bool,
     /// Called with (functions done, functions in all) as work completes.
     pub progress: Option<&'a (dyn Fn(u32, u32) + Sync)>,
 }
@@ -61,6 +64,7 @@ impl fmt::Debug for CompileJob<'_> {
             .field("features", &self.features)
             .field("options", &self.options)
             .field("threads", &self.threads)
+            .field("osr", &self.osr)
             .finish_non_exhaustive()
     }
 }
@@ -78,4 +82,54 @@ pub trait Compiler: Send + Sync + fmt::Debug {
 
     /// Compiles every defined function of `job.wasm` into one `.aot` image.
     fn compile(&self, job: &CompileJob<'_>) -> Result<Vec<u8>, CompileError>;
+}
+
+/// A compiler that keeps what it compiled, keyed by the wasm, its features
+/// and the options, and answers a repeated request from memory.
+#[derive(Debug)]
+pub struct CachingCompiler {
+    inner: std::sync::Arc<dyn Compiler>,
+    cache: std::sync::Mutex<CacheMap>,
+}
+
+type CacheKey = ([u8; 32], u32, CompileOptions);
+type CacheMap = std::collections::HashMap<CacheKey, std::sync::Arc<Vec<u8>>>;
+
+impl CachingCompiler {
+    pub fn new(inner: std::sync::Arc<dyn Compiler>) -> Self {
+        CachingCompiler {
+            inner,
+            cache: Default::default(),
+        }
+    }
+}
+
+impl Compiler for CachingCompiler {
+    fn version(&self) -> &str {
+        self.inner.version()
+    }
+
+    fn compile(&self, job: &CompileJob<'_>) -> Result<Vec<u8>, CompileError> {
+        let key = (
+            crate::container::sha256(job.wasm),
+            job.features.bits() | u32::from(job.osr) << 31,
+            job.options.clone(),
+        );
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(bytes) = cached {
+            return Ok((*bytes).clone());
+        }
+        // Compiled outside the lock: other modules need not wait.
+        let bytes = self.inner.compile(job)?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, std::sync::Arc::new(bytes.clone()));
+        Ok(bytes)
+    }
 }

@@ -21,8 +21,9 @@
 //!     wasm       (1)   the module's bytes; loading re-validates them
 //!     code       (2)   the linked code blob; offset is a multiple of
 //!                      CODE_ALIGN so it can be mapped straight from the file
-//!     functions  (3)   u32 count, { native u32, array_call u32 } each:
-//!                      entry offsets into the code, per defined function
+//!     functions  (3)   u32 count, { native u32, array_call u32, osr u32 }
+//!                      each: entry offsets into the code, per defined
+//!                      function; `osr` is u32::MAX when there is none
 //! ```
 //!
 //! Loading checks, in order: magic, version, length, checksum, then the
@@ -43,7 +44,7 @@ pub use target::HostTarget;
 use target::Incompatible;
 
 pub const MAGIC: [u8; 8] = *b"\0wamrAOT";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Alignment of the code section within the file (the page size of every
 /// supported target).
 pub const CODE_ALIGN: u64 = 4096;
@@ -78,7 +79,15 @@ pub struct FunctionEntry {
     pub native: u32,
     /// The trampoline taking arguments and results as an array of values.
     pub array_call: u32,
+    /// On-stack replacement: `fn(vmctx, frame: *mut u64, loop: u32)` enters
+    /// the function at the header of its `loop`-th loop with the locals
+    /// read from `frame`, and writes the results back there. Only code
+    /// compiled for tier-up has it.
+    pub osr: Option<u32>,
 }
+
+/// How an absent OSR entry is written.
+const NO_OSR: u32 = u32::MAX;
 
 /// A parsed `.aot` image borrowing the wasm and code from the file bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +330,7 @@ fn check_wasm_hash(expected: &[u8; 32], wasm: &[u8]) -> Result<(), ContainerErro
     }
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
@@ -433,11 +442,12 @@ fn encode_header(
 fn encode_functions(functions: &[FunctionEntry]) -> Result<Vec<u8>, ContainerError> {
     let count =
         u32::try_from(functions.len()).map_err(|_| ContainerError::TooLarge("function table"))?;
-    let mut out = Vec::with_capacity(4 + functions.len() * 8);
+    let mut out = Vec::with_capacity(4 + functions.len() * 12);
     out.extend_from_slice(&count.to_le_bytes());
     for f in functions {
         out.extend_from_slice(&f.native.to_le_bytes());
         out.extend_from_slice(&f.array_call.to_le_bytes());
+        out.extend_from_slice(&f.osr.unwrap_or(NO_OSR).to_le_bytes());
     }
     Ok(out)
 }
@@ -447,7 +457,7 @@ fn check_functions(functions: &[FunctionEntry], code_len: usize) -> Result<(), C
         return Err(ContainerError::TooLarge("code section"));
     }
     for (index, f) in functions.iter().enumerate() {
-        for offset in [f.native, f.array_call] {
+        for offset in [f.native, f.array_call].into_iter().chain(f.osr) {
             if offset as usize >= code_len {
                 return Err(ContainerError::BadFunctionEntry {
                     index,
@@ -685,7 +695,7 @@ fn section_ranges(
 fn decode_functions(bytes: &[u8]) -> Result<Vec<FunctionEntry>, ContainerError> {
     let mut reader = Reader { bytes, pos: 0 };
     let count = reader.u32("function count")? as usize;
-    if bytes.len() as u64 != 4 + 8 * count as u64 {
+    if bytes.len() as u64 != 4 + 12 * count as u64 {
         return Err(ContainerError::Malformed(format!(
             "function table of {} bytes for {count} functions",
             bytes.len()
@@ -696,6 +706,7 @@ fn decode_functions(bytes: &[u8]) -> Result<Vec<FunctionEntry>, ContainerError> 
             Ok(FunctionEntry {
                 native: reader.u32("function entry")?,
                 array_call: reader.u32("function entry")?,
+                osr: Some(reader.u32("function entry")?).filter(|&o| o != NO_OSR),
             })
         })
         .collect()

@@ -52,9 +52,17 @@ impl CompiledModule {
         })
     }
 
+    /// The OSR entry of defined function `defined`, if compiled with one
+    /// (see `FunctionEntry::osr`).
+    pub fn osr_entry(&self, defined: usize) -> Option<*const u8> {
+        self.code.entry(self.entries.get(defined)?.osr?)
+    }
+
     /// The native entry and trampoline of defined function `defined`.
     fn entry(&self, defined: usize) -> (*const u8, *const u8) {
-        let FunctionEntry { native, array_call } = self.entries[defined];
+        let FunctionEntry {
+            native, array_call, ..
+        } = self.entries[defined];
         // Entries were checked against the code's length when the image
         // was parsed (`ContainerError::BadFunctionEntry`).
         (
@@ -145,7 +153,7 @@ impl AotExecutor {
     }
 
     fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
-        compile_module(&*self.compiler, &self.options, module, 0)
+        compile_module(&*self.compiler, &self.options, module, 0, false)
     }
 }
 
@@ -214,6 +222,7 @@ pub fn compile_module(
     options: &CompileOptions,
     module: &Module,
     threads: usize,
+    osr: bool,
 ) -> Result<CompiledModule, String> {
     let bytes = compiler
         .compile(&CompileJob {
@@ -221,6 +230,7 @@ pub fn compile_module(
             features: WasmFeatures::from_runtime(module.features()),
             options,
             threads,
+            osr,
             progress: None,
         })
         .map_err(|e| e.to_string())?;

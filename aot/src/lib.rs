@@ -21,7 +21,9 @@ pub mod plugin;
 pub mod target;
 
 pub use code_memory::CodeMemory;
-pub use compiler::{COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler};
+pub use compiler::{
+    COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler,
+};
 pub use container::{
     AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
 };

@@ -18,7 +18,7 @@ pub mod abi {
     use std::ffi::c_void;
 
     /// Bumped on every change to the types or functions below.
-    pub const ABI_VERSION: u32 = 1;
+    pub const ABI_VERSION: u32 = 2;
 
     /// `u32 wamr_plugin_abi_version(void)`.
     pub const ABI_VERSION_SYMBOL: &[u8] = b"wamr_plugin_abi_version";
@@ -72,6 +72,8 @@ pub mod abi {
         pub cpu: Bytes,
         pub features: Bytes,
         pub opt_level: u8,
+        /// `CompileJob::osr`, as 0 or 1.
+        pub osr: u8,
         pub threads: u32,
         pub progress: Option<ProgressFn>,
         pub progress_ctx: *mut c_void,
@@ -109,9 +111,10 @@ pub fn plugin_file_name() -> String {
 /// Environment variable naming the plugin file, overriding the search.
 pub const PLUGIN_ENV: &str = "WAMR_LLVM_PLUGIN";
 
-/// Where the plugin is looked for: `$WAMR_LLVM_PLUGIN`, else beside the
-/// running executable, in its `deps/` (where cargo builds it), and in
-/// `../lib/` (an installed layout).
+/// Where the plugin is looked for: `$WAMR_LLVM_PLUGIN`, else in the
+/// running executable's `deps/` (where cargo builds it, so the freshest
+/// copy comes first), beside the executable (an installed layout, or a
+/// test binary, which lives in `deps/`), and in `../lib/`.
 pub fn plugin_candidates() -> Vec<PathBuf> {
     if let Some(path) = std::env::var_os(PLUGIN_ENV) {
         return vec![PathBuf::from(path)];
@@ -123,7 +126,7 @@ pub fn plugin_candidates() -> Vec<PathBuf> {
     else {
         return Vec::new();
     };
-    let mut candidates = vec![dir.join(&name), dir.join("deps").join(&name)];
+    let mut candidates = vec![dir.join("deps").join(&name), dir.join(&name)];
     // Test binaries live in `deps/` themselves.
     if let Some(parent) = dir.parent() {
         candidates.push(parent.join(&name));
@@ -262,6 +265,7 @@ impl Plugin {
             cpu: abi::Bytes::new(job.options.cpu.as_bytes()),
             features: abi::Bytes::new(job.options.features.as_bytes()),
             opt_level: job.options.opt_level,
+            osr: u8::from(job.osr),
             threads: u32::try_from(job.threads).unwrap_or(u32::MAX),
             progress: progress.is_some().then_some(report as abi::ProgressFn),
             progress_ctx: match &progress {

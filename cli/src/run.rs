@@ -221,6 +221,10 @@ fn print_tier_stats(manager: &wamr_rs::tiering::TierManager, total: std::time::D
         events.len(),
         total.as_secs_f64()
     );
+    eprintln!(
+        "  running interpreter activations moved to native code at a loop: {}",
+        manager.osr_transfers()
+    );
     for e in events {
         let took = match e.compile_time {
             Some(t) => format!("{:.3}s", t.as_secs_f64()),

@@ -214,6 +214,12 @@ pub struct CompiledFunc {
     pub memory0_is_64: bool,
     /// The module function index, for trap messages.
     pub func_index: u32,
+    /// Loops where compiled code can take over (on-stack replacement):
+    /// (pc of the loop header, the loop's ordinal among the function's
+    /// `loop` operators). Reached with an empty operand stack and taking no
+    /// parameters, so the locals in slots `0..num_params + num_locals` are
+    /// the whole state.
+    pub osr_points: Box<[(u32, u32)]>,
 }
 
 #[cfg(test)]

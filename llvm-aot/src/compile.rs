@@ -22,7 +22,9 @@ use wamr_aot::{
 use wamr_runtime::{Config, Module};
 
 use crate::link::{LinkError, link_objects};
-use crate::translate::{TranslateError, func_symbol, trampoline_symbol, translate_module};
+use crate::translate::{
+    TranslateError, func_symbol, osr_symbol, trampoline_symbol, translate_module,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileFailure {
@@ -60,7 +62,7 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
     let module = Module::new(&config, job.wasm)?;
     let opts = resolve_cpu(job.options);
     let started = std::time::Instant::now();
-    let objects = compile_objects(&module, &opts, job.threads, job.progress)?;
+    let objects = compile_objects(&module, &opts, job.threads, job.osr, job.progress)?;
     let linked = link_objects(&objects.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
     let find = |name: String| {
         linked
@@ -74,6 +76,7 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
         entries.push(FunctionEntry {
             native: find(func_symbol(index))?,
             array_call: find(trampoline_symbol(index))?,
+            osr: linked.symbols.get(&osr_symbol(index)).copied(),
         });
     }
     let meta = AotMeta {
@@ -102,6 +105,7 @@ pub fn compile_objects(
     module: &Module,
     opts: &CompileOptions,
     threads: usize,
+    osr: bool,
     progress: Option<&(dyn Fn(u32, u32) + Sync)>,
 ) -> Result<Vec<Vec<u8>>, CompileFailure> {
     let threads = match threads {
@@ -115,6 +119,7 @@ pub fn compile_objects(
             module,
             opts,
             module.num_imported_funcs()..module.num_funcs(),
+            osr,
         )?;
         if let Some(report) = progress {
             report(total, total);
@@ -133,7 +138,7 @@ pub fn compile_objects(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(range) = chunks.get(i) else { break };
-                    let result = compile_object(module, opts, range.clone());
+                    let result = compile_object(module, opts, range.clone(), osr);
                     let failed = result.is_err();
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                     let finished = done.fetch_add(range.len(), Ordering::Relaxed) + range.len();
@@ -184,6 +189,7 @@ pub fn compile_object(
     module: &Module,
     opts: &CompileOptions,
     functions: Range<u32>,
+    osr: bool,
 ) -> Result<Vec<u8>, CompileFailure> {
     let level = match opts.opt_level {
         0 => OptimizationLevel::None,
@@ -197,7 +203,11 @@ pub fn compile_object(
     let llvm = cx.create_module("wasm");
     llvm.set_triple(&machine.get_triple());
     llvm.set_data_layout(&machine.get_target_data().get_data_layout());
-    translate_module(&cx, &llvm, module, functions.clone())?;
+    let options = crate::translate::Options {
+        osr,
+        inline_rounding: !has_rounding_instructions(&opts),
+    };
+    translate_module(&cx, &llvm, module, functions.clone(), options)?;
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
     // (of the chunk starting at the first defined function).
     if functions.start == module.num_imported_funcs()
@@ -216,6 +226,23 @@ pub fn compile_object(
         .write_to_memory_buffer(&llvm, FileType::Object)
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
     Ok(buffer.as_slice().to_vec())
+}
+
+/// Whether the target rounds floats in hardware (SSE4.1's `roundss`);
+/// elsewhere LLVM would call `ceilf` and friends.
+fn has_rounding_instructions(opts: &CompileOptions) -> bool {
+    if !opts.triple.starts_with("x86_64") {
+        return false;
+    }
+    let level_has_it = matches!(opts.cpu.as_str(), "x86-64-v2" | "x86-64-v3" | "x86-64-v4");
+    let features: Vec<&str> = opts.features.split(',').map(str::trim).collect();
+    if features.contains(&"-sse4.1") {
+        return false;
+    }
+    level_has_it
+        || ["+sse4.1", "+sse4.2", "+avx", "+avx2", "+avx512f"]
+            .iter()
+            .any(|f| features.contains(f))
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ unsafe fn compile(request: &abi::Request) -> Result<Vec<u8>, String> {
         features,
         options: &options,
         threads: request.threads as usize,
+        osr: request.osr != 0,
         progress: request.progress.is_some().then_some(&progress as _),
     };
     crate::compile::compile_aot(&job).map_err(|e| e.to_string())

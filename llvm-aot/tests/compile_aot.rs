@@ -84,6 +84,7 @@ fn compile_chain(threads: usize) -> Vec<u8> {
         options: &CompileOptions::host(2),
         threads,
         progress: Some(&progress),
+        osr: false,
     })
     .unwrap();
     assert_eq!(reported.load(Ordering::Relaxed), 41);
@@ -138,6 +139,7 @@ fn invalid_wasm_is_refused_by_the_one_validator() {
         options: &CompileOptions::host(0),
         threads: 1,
         progress: None,
+        osr: false,
     })
     .unwrap_err();
     assert!(err.to_string().contains("invalid module"), "{err}");
@@ -191,10 +193,12 @@ fn linked_llvm_code_runs_from_an_aot_file() {
         FunctionEntry {
             native: linked.symbols["area"],
             array_call: linked.symbols["area"],
+            osr: None,
         },
         FunctionEntry {
             native: linked.symbols["pick"],
             array_call: linked.symbols["pick"],
+            osr: None,
         },
     ];
     let m = meta();
@@ -217,5 +221,163 @@ fn linked_llvm_code_runs_from_an_aot_file() {
         let pick = std::mem::transmute::<*const u8, extern "C" fn(i32) -> i32>(pick);
         assert_eq!(area(2.0), 13.0);
         assert_eq!([0, 1, 2, 3, 4].map(|x| pick(x)), [7, 2, 9, 10, 0]);
+    }
+}
+
+/// At the SSE2 baseline LLVM would round floats through libcalls; the
+/// translator builds them inline instead. Every edge case must match Rust's
+/// (IEEE) rounding, NaNs aside, which come back as NaNs.
+#[test]
+fn rounding_without_sse41_is_inline_and_exact() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (func (export "f32") (param f32 i32) (result f32)
+            (block $c (block $f (block $t (block $n
+              (br_table $c $f $t $n (local.get 1)))
+              (return (f32.nearest (local.get 0))))
+              (return (f32.trunc (local.get 0))))
+              (return (f32.floor (local.get 0))))
+            (f32.ceil (local.get 0)))
+          (func (export "f64") (param f64 i32) (result f64)
+            (block $c (block $f (block $t (block $n
+              (br_table $c $f $t $n (local.get 1)))
+              (return (f64.nearest (local.get 0))))
+              (return (f64.trunc (local.get 0))))
+              (return (f64.floor (local.get 0))))
+            (f64.ceil (local.get 0))))"#,
+    )
+    .unwrap();
+    let options = CompileOptions {
+        cpu: "x86-64".into(),
+        features: String::new(),
+        ..CompileOptions::host(2)
+    };
+    let bytes = compile_aot(&CompileJob {
+        wasm: &wasm,
+        features: WasmFeatures::from_runtime(&Config::default().features),
+        options: &options,
+        threads: 1,
+        progress: None,
+        osr: false,
+    })
+    .expect("no libcalls left at the SSE2 baseline");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("round.aot");
+    std::fs::write(&path, &bytes).unwrap();
+    let config = Config::default();
+    let module = wamr_aot::load_aot_file(&config, &path).unwrap();
+    let mut store = Store::new(config);
+    store.set_executor(Arc::new(AotExecutor::new(Arc::new(LlvmCompiler), options)));
+    let inst = store.instantiate(&module, &[]).unwrap();
+    let Some(Extern::Func(f32s)) = store.export(inst, "f32") else {
+        panic!()
+    };
+    let Some(Extern::Func(f64s)) = store.export(inst, "f64") else {
+        panic!()
+    };
+    let ops32: [fn(f32) -> f32; 4] = [f32::ceil, f32::floor, f32::trunc, f32::round_ties_even];
+    let ops64: [fn(f64) -> f64; 4] = [f64::ceil, f64::floor, f64::trunc, f64::round_ties_even];
+    let inputs = [
+        0.0,
+        -0.0,
+        0.3,
+        -0.3,
+        0.5,
+        -0.5,
+        0.7,
+        1.5,
+        -1.5,
+        2.5,
+        -2.5,
+        3.7,
+        -3.7,
+        1e30,
+        -1e30,
+        8388607.5,
+        -8388607.5,
+        8388608.0,
+        4503599627370495.5,
+        -4503599627370495.5,
+        0.49999997,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        123456.75,
+    ];
+    for (mode, (op32, op64)) in ops32.iter().zip(ops64).enumerate() {
+        for &x in &inputs {
+            let got = store.call(
+                f32s,
+                &[Val::F32((x as f32).to_bits()), Val::I32(mode as i32)],
+            );
+            let Ok(v) = got else { panic!("{got:?}") };
+            let [Val::F32(bits)] = v[..] else {
+                panic!("{v:?}")
+            };
+            let (got, want) = (f32::from_bits(bits), op32(x as f32));
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "f32 mode {mode} of {x}: {got} != {want}"
+            );
+            let v = store
+                .call(f64s, &[Val::F64(x.to_bits()), Val::I32(mode as i32)])
+                .unwrap();
+            let [Val::F64(bits)] = v[..] else {
+                panic!("{v:?}")
+            };
+            let (got, want) = (f64::from_bits(bits), op64(x));
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "f64 mode {mode} of {x}: {got} != {want}"
+            );
+        }
+    }
+}
+
+/// Every program in `shared/bench` compiles at -O3 for the SSE2 baseline,
+/// with SSE4.1, and for x86-64-v3: the linker refuses any undefined symbol
+/// (a libcall such as `ceilf` or `memcpy`) and any relocation that is not
+/// PC-relative, so compiling is the check.
+#[test]
+fn bench_programs_compile_for_every_x86_64_level_without_libcalls() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
+    let mut programs = vec![root.join("coremark/coremark.wasm")];
+    for folder in std::fs::read_dir(root.join("sightglass")).unwrap() {
+        let folder = folder.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(folder).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "wasm") {
+                programs.push(path);
+            }
+        }
+    }
+    programs.sort();
+    assert!(programs.len() >= 25, "{programs:?}");
+    let levels = [("x86-64", ""), ("x86-64", "+sse4.1"), ("x86-64-v3", "")];
+    for path in &programs {
+        let wasm = std::fs::read(path).unwrap();
+        for (cpu, features) in levels {
+            let options = CompileOptions {
+                triple: "x86_64-unknown-linux-gnu".into(),
+                cpu: cpu.into(),
+                features: features.into(),
+                opt_level: 3,
+            };
+            let bytes = compile_aot(&CompileJob {
+                wasm: &wasm,
+                features: WasmFeatures::from_runtime(&Config::default().features),
+                options: &options,
+                threads: 0,
+                progress: None,
+                osr: false,
+            })
+            .unwrap_or_else(|e| panic!("{} for {cpu} {features}: {e}", path.display()));
+            let image = AotImage::from_bytes(&bytes).unwrap();
+            assert!(!image.code.is_empty());
+            assert!(image.meta.helpers.is_empty(), "x86_64 needs no helpers");
+        }
     }
 }

@@ -12,7 +12,7 @@ mod values;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use wamr_rs::{Config, Features, Runtime, Tier, TierUpPolicy};
+use wamr_rs::{CompileOptions, Config, Features, Runtime, Tier, TierUpPolicy};
 
 pub use directive::run_wast;
 
@@ -182,6 +182,7 @@ pub fn run_suite(
     suite: &Suite,
     tier: Tier,
     tier_up: TierUpPolicy,
+    compile_options: Option<&CompileOptions>,
     filter: Option<&str>,
 ) -> Result<Summary, String> {
     let config = Config {
@@ -189,7 +190,11 @@ pub fn run_suite(
         tier_up,
         ..Config::default()
     };
-    let runtime = match Runtime::with_config(config.clone()).with_tier(tier) {
+    let mut runtime = Runtime::with_config(config.clone());
+    if let Some(options) = compile_options {
+        runtime = runtime.with_compile_options(options.clone());
+    }
+    let runtime = match runtime.with_tier(tier) {
         Ok(rt) => rt,
         // Directives that need the missing tier are counted as skipped.
         Err(_) => Runtime::with_config(config),

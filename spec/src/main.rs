@@ -26,6 +26,10 @@ struct Args {
     /// `--tier auto`: calls plus back-edges before a module is compiled.
     #[arg(long, default_value_t = 0)]
     tier_up_threshold: u64,
+    /// `--tier aot|auto`: compile for this CPU level (x86-64, x86-64-v2,
+    /// ...) instead of the host's best; the code must run here.
+    #[arg(long)]
+    cpu: Option<String>,
     /// The shared/ folder (holds spec/memory64).
     #[arg(long)]
     shared: Option<PathBuf>,
@@ -44,6 +48,16 @@ fn main() -> ExitCode {
         synchronous: !args.background,
         ..TierUpPolicy::default()
     };
+    let cpu = match args.cpu.as_deref().map(|cpu| {
+        let host = wamr_rs::HostTarget::detect();
+        wamr_rs::target::compile_options(&host.triple, Some(cpu), None, 3)
+    }) {
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        other => other.map(Result::unwrap),
+    };
     let mut total = Summary::default();
     for name in names {
         let suite = match load_suite(name, &shared) {
@@ -53,7 +67,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        match run_suite(&suite, args.tier, tier_up, args.filter.as_deref()) {
+        match run_suite(
+            &suite,
+            args.tier,
+            tier_up,
+            cpu.as_ref(),
+            args.filter.as_deref(),
+        ) {
             Ok(summary) => {
                 for line in &summary.failures {
                     println!("{line}");

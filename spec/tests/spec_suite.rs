@@ -40,11 +40,18 @@ fn spec_suite_passes_in_every_tier_alike() {
     let interp = run_spec(&["--tier", "interp"]);
     // Compiled by LLVM for the host CPU.
     let aot = run_spec(&["--tier", "aot"]);
+    // The SSE2 baseline: float rounding is built inline, not called.
+    let baseline = if cfg!(target_arch = "x86_64") {
+        run_spec(&["--tier", "aot", "--cpu", "x86-64"])
+    } else {
+        interp
+    };
     // Tier-up forced on each module's first call, synchronously.
     let auto = run_spec(&["--tier", "auto"]);
     // Tier-up in the background: modules switch tiers while they run.
     let background = run_spec(&["--tier", "auto", "--background", "--tier-up-threshold", "1"]);
     assert_eq!(interp, aot);
+    assert_eq!(interp, baseline);
     assert_eq!(interp, auto);
     assert_eq!(interp, background);
     assert!(

@@ -34,10 +34,12 @@ fn functions() -> Vec<FunctionEntry> {
         FunctionEntry {
             native: 0,
             array_call: 16,
+            osr: None,
         },
         FunctionEntry {
             native: 16,
             array_call: 0,
+            osr: None,
         },
     ]
 }
@@ -287,7 +289,7 @@ fn contents_are_validated() {
     let err = crafted(|b| put_u32(b, functions_at, 3));
     assert!(matches!(err, ContainerError::Malformed(_)), "{err}");
     // Wasm bytes that do not match the header's hash.
-    let err = crafted(|b| b[functions_at + 4 + 16 + 3] ^= 1);
+    let err = crafted(|b| b[functions_at + 4 + 24 + 3] ^= 1);
     assert!(matches!(err, ContainerError::EmbeddedWasmMismatch), "{err}");
     // Unknown feature bits, bad opt level, bad UTF-8: find the fields after
     // the four strings.

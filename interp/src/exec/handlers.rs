@@ -557,8 +557,15 @@ handlers! {
         next!(step(ip), fp, mb, ml, m)
     }
     fn Tick |op, r, ip, fp, mb, ml, m| {
-        m.tick();
-        next!(m.after_tick, fp, mb, ml, m)
+        match m.tick_at_loop(fp) {
+            super::tick::CONTINUE => next!(m.after_tick, fp, mb, ml, m),
+            super::tick::RETURNED => {
+                let to = m.resume;
+                next!(to.ip, to.fp, to.mem, to.len, m)
+            }
+            super::tick::DONE => Exit::Done,
+            _ => Exit::Trap,
+        }
     }
     fn Br |op, r, ip, fp, mb, ml, m| {
         next!(taken(ip, m), fp, mb, ml, m)
@@ -793,6 +800,7 @@ pub fn lower(f: CompiledFunc) -> Function {
         frame_size: f.frame_size,
         mem_args: f.mem_args,
         func_index: f.func_index,
+        osr_points: f.osr_points,
     }
 }
 

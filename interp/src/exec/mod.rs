@@ -44,6 +44,24 @@ pub trait TierUp: Send + Sync + std::fmt::Debug {
     /// was newly published into its slots (the interpreter then drops its
     /// caches of translated code for direct calls).
     fn tick(&self, store: &Store, instance: InstanceId) -> bool;
+
+    /// The OSR entry of function `func` (module index) of `instance`, once
+    /// compiled: `fn(vmctx, frame: *mut u64, loop: u32)` runs the rest of
+    /// an interpreted activation from the header of its `loop`-th loop,
+    /// reading the locals from `frame` and leaving the results there.
+    fn osr_entry(&self, store: &Store, instance: InstanceId, func: u32) -> Option<*const u8>;
+}
+
+/// What `Machine::tick_at_loop` did.
+pub(crate) mod tick {
+    /// Go on at the jump's target.
+    pub const CONTINUE: u8 = 0;
+    /// Native code finished the function: resume at `Machine::resume`.
+    pub const RETURNED: u8 = 1;
+    /// Native code finished the entry function: the run is done.
+    pub const DONE: u8 = 2;
+    /// Native code trapped (`Machine::trap` holds it).
+    pub const TRAP: u8 = 3;
 }
 
 impl Interpreter {
@@ -228,8 +246,8 @@ pub struct Machine<'a> {
     /// Where a jump that ran out of budget goes on after the tick.
     pub(crate) after_tick: *const Op,
     tier_up: Option<Arc<dyn TierUp>>,
-    /// Loop dispatch: where the next op is.
-    #[cfg_attr(wamr_tail_dispatch, allow(dead_code))]
+    /// Where dispatch goes on: the next op in loop-dispatch builds, and
+    /// the caller after an on-stack replacement.
     resume: Resume,
     _stack: std::marker::PhantomData<&'a mut [u64]>,
 }
@@ -291,6 +309,51 @@ impl<'a> Machine<'a> {
                 for code in ctx.local_code.iter() {
                     code.set(std::ptr::null());
                 }
+            }
+        }
+    }
+
+    /// A loop back-edge ran out of budget: tick, and if native code for the
+    /// running function can take over at this loop (the jump's target is an
+    /// OSR point), run the rest of the activation there. Returns a
+    /// [`tick`] code; `fp` is the running frame.
+    pub(crate) fn tick_at_loop(&mut self, fp: *mut u64) -> u8 {
+        self.tick();
+        let Some(tier_up) = self.tier_up.clone() else {
+            return tick::CONTINUE;
+        };
+        // SAFETY: `self.func` is the running function, live while it runs.
+        let f = unsafe { &*self.func };
+        if f.osr_points.is_empty() {
+            return tick::CONTINUE;
+        }
+        let pc = (self.after_tick as usize - f.ops.as_ptr() as usize) / size_of::<Op>();
+        let Some(&(_, loop_index)) = f.osr_points.iter().find(|&&(at, _)| at as usize == pc) else {
+            return tick::CONTINUE;
+        };
+        let instance = self.ctxs[self.ctx].id;
+        let Some(entry) = tier_up.osr_entry(self.store, instance, f.func_index) else {
+            return tick::CONTINUE;
+        };
+        tracing::trace!(func = f.func_index, loop_index, "on-stack replacement");
+        let vmctx = self.store.instance(instance).vmctx() as *mut VMContext;
+        // SAFETY: the entry has the OSR signature and stays mapped while its
+        // module lives; `fp` is this activation's frame, which holds every
+        // local (the state at an OSR point) and has room for the results.
+        let call: unsafe extern "C" fn(*mut VMContext, *mut u64, u32) =
+            unsafe { std::mem::transmute(entry) };
+        self.store
+            .with_current(|_| unsafe { call(vmctx, fp, loop_index) });
+        if let Some(trap) = self.store.take_compiled_trap() {
+            let name = self.ctxs[self.ctx].module.func_name(f.func_index);
+            self.trap = Some(trap.in_function(|| name));
+            return tick::TRAP;
+        }
+        match self.pop_frame() {
+            None => tick::DONE,
+            Some(to) => {
+                self.resume = to;
+                tick::RETURNED
             }
         }
     }

@@ -83,4 +83,6 @@ pub struct Function {
     pub frame_size: u32,
     pub mem_args: Box<[MemArg]>,
     pub func_index: u32,
+    /// (pc, loop ordinal) of the loops where native code may take over.
+    pub osr_points: Box<[(u32, u32)]>,
 }

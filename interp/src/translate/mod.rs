@@ -36,6 +36,8 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
         control: Vec::new(),
         last_result: None,
         pending: Vec::new(),
+        loops_seen: 0,
+        osr_points: Vec::new(),
     };
     t.control.push(Control::new(
         ControlKind::Func,
@@ -65,6 +67,7 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
             .first()
             .is_some_and(|m| m.index == wamr_runtime::IndexType::I64),
         func_index,
+        osr_points: t.osr_points.into(),
     })
 }
 
@@ -84,6 +87,9 @@ struct Translator<'m> {
     last_result: Option<usize>,
     /// Scratch buffer for materialisation copies.
     pending: Vec<Instr>,
+    /// `loop` operators seen, reachable or not (their ordinals).
+    loops_seen: u32,
+    osr_points: Vec<(u32, u32)>,
 }
 
 impl Translator<'_> {

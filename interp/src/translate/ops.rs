@@ -10,6 +10,9 @@ use crate::code::{Instr as I, MemOp};
 
 impl Translator<'_> {
     pub(super) fn operator(&mut self, op: O<'_>) -> Result<(), Error> {
+        if matches!(op, O::Loop { .. }) {
+            self.loops_seen += 1;
+        }
         if !self.reachable() {
             return self.dead_operator(op);
         }
@@ -27,7 +30,13 @@ impl Translator<'_> {
             }
             O::Loop { blockty } => {
                 let (p, r) = self.block_type(blockty);
+                // The same rule as the LLVM tier's (`loop_entered` there).
+                let eligible = p == 0 && self.stack.height() == 0;
                 self.block(ControlKind::Loop, p, r);
+                if eligible {
+                    let pc = self.control.last().expect("the loop").loop_pc;
+                    self.osr_points.push((pc, self.loops_seen - 1));
+                }
             }
             O::If { blockty } => {
                 let (p, r) = self.block_type(blockty);

@@ -69,12 +69,38 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) results: Vec<ValType>,
     /// Loads and stores of linear memory, tagged apart from everything else
     /// (see `apply_tbaa`).
-    pub(super) memory_accesses: Vec<inkwell::values::InstructionValue<'ctx>>,
+    pub(super) memory_accesses: std::collections::HashSet<inkwell::values::InstructionValue<'ctx>>,
+    /// The wasm type of every local, parameters first.
+    local_types: Vec<ValType>,
+    /// `loop` operators seen so far, reachable or not: a loop's ordinal is
+    /// how the interpreter and the OSR entry name it.
+    pub(super) loops_seen: u32,
+    /// Loops where execution can move over from the interpreter: reached
+    /// with an empty operand stack and taking no parameters, so the locals
+    /// are the whole state.
+    pub(super) osr_loops: Vec<u32>,
+    /// Set when translating the OSR variant of the function.
+    pub(super) osr: Option<OsrVariant<'ctx>>,
+    /// Build `ceil` and friends from conversions: the target has no
+    /// instruction for them (see `rounding`).
+    pub(super) inline_rounding: bool,
+}
+
+/// The OSR variant of a function: its entry reads the locals from the
+/// interpreter's frame and jumps to the header of the loop it is given; the
+/// code before that loop is unreachable and optimised away.
+pub struct OsrVariant<'ctx> {
+    /// Where the entry's switch over loop ordinals goes, built at the end.
+    dispatch: BasicBlock<'ctx>,
+    cases: Vec<(u32, BasicBlock<'ctx>)>,
 }
 
 type Res<T = ()> = Result<T, CompileError>;
 
 impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
+    /// A translator of function `index` into `func`: its native entry, or
+    /// with `osr` its OSR variant (`func` then takes two more parameters: the
+    /// interpreter frame and the loop ordinal).
     pub fn new(
         cx: &'ctx Context,
         llvm: &'a LlvmModule<'ctx>,
@@ -82,12 +108,17 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         natives: &'a [FunctionValue<'ctx>],
         index: u32,
         func: FunctionValue<'ctx>,
+        osr: bool,
     ) -> Res<Self> {
         let b = cx.create_builder();
         let entry = cx.append_basic_block(func, "entry");
         b.position_at_end(entry);
         let vmctx = func.get_nth_param(0).unwrap().into_pointer_value();
         let results = module.func_type(index).results().to_vec();
+        let osr = osr.then(|| OsrVariant {
+            dispatch: cx.append_basic_block(func, "osr"),
+            cases: Vec::new(),
+        });
         Ok(FuncTranslator {
             cx,
             llvm,
@@ -106,11 +137,18 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             trap_blocks: HashMap::new(),
             bail_block: None,
             results,
-            memory_accesses: Vec::new(),
+            memory_accesses: Default::default(),
+            local_types: Vec::new(),
+            loops_seen: 0,
+            osr_loops: Vec::new(),
+            osr,
+            inline_rounding: false,
         })
     }
 
-    pub fn translate(mut self) -> Res {
+    /// Translates the body; returns the ordinals of the loops an OSR entry
+    /// can enter.
+    pub fn translate(mut self) -> Res<Vec<u32>> {
         let body = self
             .module
             .func_body(self.index)
@@ -122,6 +160,9 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         let body = FunctionBody::new(BinaryReader::new(bytes, body.range.start as u64));
         self.declare_locals(&body)?;
         self.stack_check()?;
+        if self.osr.is_some() {
+            self.osr_entry()?;
+        }
         let end = self.cx.append_basic_block(self.func, "return");
         let end_phis = self.phis_in(end, &self.results.clone())?;
         self.control.push(Control {
@@ -139,7 +180,66 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             let op = reader.read().map_err(malformed)?;
             self.operator(op)?;
         }
-        self.apply_tbaa()
+        if let Some(osr) = self.osr.take() {
+            self.osr_dispatch(osr)?;
+        }
+        self.apply_tbaa()?;
+        Ok(self.osr_loops)
+    }
+
+    /// The OSR variant's entry: the locals from the frame (64-bit slots,
+    /// the interpreter's encoding), then on to the dispatch switch. The
+    /// function's own beginning follows in a block nothing reaches.
+    fn osr_entry(&mut self) -> Res {
+        let n = self.module.func_type(self.index).params().len() as u32;
+        let frame = self.func.get_nth_param(n + 1).unwrap().into_pointer_value();
+        let i64t = self.i64();
+        for (i, &ty) in self.local_types.clone().iter().enumerate() {
+            // SAFETY (IR): the frame has a slot per local.
+            let slot = unsafe {
+                self.b
+                    .build_gep(i64t, frame, &[i64t.const_int(i as u64, false)], "slot")?
+            };
+            let bits = self.b.build_load(i64t, slot, "osr")?.into_int_value();
+            let v = super::vm::from_slot(self.cx, &self.b, bits, ty)?;
+            self.b.build_store(self.locals[i].0, v)?;
+        }
+        let dispatch = self.osr.as_ref().expect("OSR variant").dispatch;
+        self.b.build_unconditional_branch(dispatch)?;
+        let body = self.cx.append_basic_block(self.func, "body");
+        self.b.position_at_end(body);
+        Ok(())
+    }
+
+    /// The switch from the entry to the loop header the interpreter names.
+    fn osr_dispatch(&mut self, osr: OsrVariant<'ctx>) -> Res {
+        let n = self.module.func_type(self.index).params().len() as u32;
+        let which = self.func.get_nth_param(n + 2).unwrap().into_int_value();
+        let bad = self.cx.append_basic_block(self.func, "osr.bad");
+        self.b.position_at_end(bad);
+        self.b.build_unreachable()?;
+        self.b.position_at_end(osr.dispatch);
+        let cases: Vec<_> = osr
+            .cases
+            .iter()
+            .map(|&(k, header)| (self.i32().const_int(u64::from(k), false), header))
+            .collect();
+        self.b.build_switch(which, bad, &cases)?;
+        Ok(())
+    }
+
+    /// A `loop` was entered; `eligible` if the locals are its whole state.
+    pub(super) fn loop_entered(&mut self, eligible: bool) {
+        let k = self.loops_seen - 1;
+        if !eligible {
+            return;
+        }
+        self.osr_loops.push(k);
+        if let (Some(osr), Some(c)) = (&mut self.osr, self.control.last())
+            && let Some((header, _)) = &c.header
+        {
+            osr.cases.push((k, *header));
+        }
     }
 
     /// Type-based alias information: linear memory and the runtime's own
@@ -186,6 +286,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             let v = self.func.get_nth_param(i as u32 + 1).unwrap();
             self.b.build_store(slot, v)?;
             self.locals.push((slot, lt));
+            self.local_types.push(p);
         }
         for local in body.get_locals_reader().map_err(malformed)? {
             let (count, vt) = local.map_err(malformed)?;
@@ -195,6 +296,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
                 let slot = self.b.build_alloca(lt, "local")?;
                 self.b.build_store(slot, lt.const_zero())?;
                 self.locals.push((slot, lt));
+                self.local_types.push(vt);
             }
         }
         Ok(())

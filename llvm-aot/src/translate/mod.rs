@@ -19,6 +19,7 @@
 mod func;
 mod numeric;
 mod ops;
+mod rounding;
 mod vm;
 
 use inkwell::AddressSpace;
@@ -82,6 +83,12 @@ pub fn trampoline_symbol(index: u32) -> String {
     format!("wasm_t{index}")
 }
 
+/// Symbol of defined function `index`'s OSR entry
+/// `(vmctx, frame: *mut u64, loop: u32)` (see `wamr_aot::FunctionEntry`).
+pub fn osr_symbol(index: u32) -> String {
+    format!("wasm_ot{index}")
+}
+
 /// The LLVM type of a wasm value (references are 64-bit handles).
 pub(crate) fn llvm_type<'ctx>(
     cx: &'ctx Context,
@@ -117,6 +124,15 @@ pub(crate) fn native_fn_type<'ctx>(
     })
 }
 
+/// What the translation needs to know of the compile.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Emit OSR entries (see `osr_symbol`).
+    pub osr: bool,
+    /// The target rounds floats only through libcalls (see `rounding`).
+    pub inline_rounding: bool,
+}
+
 /// Translates the defined functions `functions` (function indices) of
 /// `module` into `llvm`. Every other defined function is declared, so that
 /// calls to it stay direct: the linker resolves them against the objects
@@ -126,6 +142,7 @@ pub fn translate_module<'ctx>(
     llvm: &LlvmModule<'ctx>,
     module: &Module,
     functions: std::ops::Range<u32>,
+    options: Options,
 ) -> Result<(), CompileError> {
     let imported = module.num_imported_funcs();
     let conv = native_call_conv(llvm);
@@ -149,8 +166,107 @@ pub fn translate_module<'ctx>(
     }
     for index in functions {
         let f = natives[(index - imported) as usize];
-        func::FuncTranslator::new(cx, llvm, module, &natives, index, f)?.translate()?;
+        let mut t = func::FuncTranslator::new(cx, llvm, module, &natives, index, f, false)?;
+        t.inline_rounding = options.inline_rounding;
+        let loops = t.translate()?;
         build_trampoline(cx, llvm, module, index, f)?;
+        if options.osr && !loops.is_empty() {
+            build_osr_entry(cx, llvm, module, &natives, index, conv, options)?;
+        }
+    }
+    Ok(())
+}
+
+/// The OSR variant of function `index` (its native signature plus the
+/// frame and the loop ordinal) and its entry `wasm_ot{index}(vmctx, frame,
+/// loop)`, which writes the results back into the frame.
+fn build_osr_entry<'ctx>(
+    cx: &'ctx Context,
+    llvm: &LlvmModule<'ctx>,
+    module: &Module,
+    natives: &[FunctionValue<'ctx>],
+    index: u32,
+    conv: u32,
+    options: Options,
+) -> Result<(), CompileError> {
+    let fty = module.func_type(index);
+    let ptr = cx.ptr_type(AddressSpace::default());
+    let mut params: Vec<BasicMetadataTypeEnum> = vec![ptr.into()];
+    for &p in fty.params() {
+        params.push(llvm_type(cx, p)?.into());
+    }
+    params.push(ptr.into());
+    params.push(cx.i32_type().into());
+    let native = native_fn_type(cx, fty)?;
+    let variant_ty = match native.get_return_type() {
+        Some(r) => r.fn_type(&params, false),
+        None => cx.void_type().fn_type(&params, false),
+    };
+    let variant = llvm.add_function(
+        &format!("wasm_o{index}"),
+        variant_ty,
+        Some(Linkage::Internal),
+    );
+    variant.set_call_conventions(conv);
+    let mut t = func::FuncTranslator::new(cx, llvm, module, natives, index, variant, true)?;
+    t.inline_rounding = options.inline_rounding;
+    t.translate()?;
+
+    let ty = cx
+        .void_type()
+        .fn_type(&[ptr.into(), ptr.into(), cx.i32_type().into()], false);
+    let entry = llvm.add_function(&osr_symbol(index), ty, Some(Linkage::External));
+    entry
+        .as_global_value()
+        .set_visibility(inkwell::GlobalVisibility::Hidden);
+    let b = cx.create_builder();
+    b.position_at_end(cx.append_basic_block(entry, "entry"));
+    let vmctx = entry.get_nth_param(0).unwrap();
+    let frame = entry.get_nth_param(1).unwrap().into_pointer_value();
+    let which = entry.get_nth_param(2).unwrap();
+    let mut args: Vec<inkwell::values::BasicMetadataValueEnum> = vec![vmctx.into()];
+    for &p in fty.params() {
+        // Unused: the variant reads every local from the frame.
+        args.push(llvm_type(cx, p)?.const_zero().into());
+    }
+    args.push(frame.into());
+    args.push(which.into());
+    let call = b.build_call(variant, &args, "osr")?;
+    call.set_call_convention(conv);
+    store_results(cx, &b, fty, call, frame)?;
+    b.build_return(None)?;
+    Ok(())
+}
+
+/// Writes the results of `call` (a function of type `fty`) into `values`.
+fn store_results<'ctx>(
+    cx: &'ctx Context,
+    b: &inkwell::builder::Builder<'ctx>,
+    fty: &FuncType,
+    call: inkwell::values::CallSiteValue<'ctx>,
+    values: inkwell::values::PointerValue<'ctx>,
+) -> Result<(), CompileError> {
+    let i64t = cx.i64_type();
+    let results: Vec<BasicValueEnum> = match fty.results().len() {
+        0 => Vec::new(),
+        1 => vec![call.try_as_basic_value().basic().unwrap()],
+        n => {
+            let agg = call
+                .try_as_basic_value()
+                .basic()
+                .unwrap()
+                .into_struct_value();
+            (0..n as u32)
+                .map(|i| b.build_extract_value(agg, i, "r").unwrap())
+                .collect()
+        }
+    };
+    for (i, (v, &ty)) in results.iter().zip(fty.results()).enumerate() {
+        let bits = vm::to_slot(cx, b, *v, ty)?;
+        // SAFETY (IR): `values` has a slot per result.
+        let slot =
+            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
+        b.build_store(slot, bits)?;
     }
     Ok(())
 }
@@ -191,26 +307,7 @@ fn build_trampoline<'ctx>(
     }
     let call = b.build_call(native, &args, "call")?;
     call.set_call_convention(native_call_conv(llvm));
-    let results: Vec<BasicValueEnum> = match fty.results().len() {
-        0 => Vec::new(),
-        1 => vec![call.try_as_basic_value().basic().unwrap()],
-        n => {
-            let agg = call
-                .try_as_basic_value()
-                .basic()
-                .unwrap()
-                .into_struct_value();
-            (0..n as u32)
-                .map(|i| b.build_extract_value(agg, i, "r").unwrap())
-                .collect()
-        }
-    };
-    for (i, (v, &ty)) in results.iter().zip(fty.results()).enumerate() {
-        let bits = vm::to_slot(cx, &b, *v, ty)?;
-        let slot =
-            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
-        b.build_store(slot, bits)?;
-    }
+    store_results(cx, &b, fty, call, values)?;
     b.build_return(None)?;
     Ok(())
 }

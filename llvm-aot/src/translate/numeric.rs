@@ -10,6 +10,7 @@ use wasmparser::Operator as O;
 
 use super::TranslateError as CompileError;
 use super::func::FuncTranslator;
+use super::rounding::Rounding;
 
 type Res<T = ()> = Result<T, CompileError>;
 
@@ -76,7 +77,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     }
 
     /// A unary or binary LLVM intrinsic over the popped operands.
-    fn intrinsic_op(&mut self, name: &str, arity: usize) -> Res {
+    pub(super) fn intrinsic_op(&mut self, name: &str, arity: usize) -> Res {
         let args = self.pop_n(arity);
         let ty: BasicTypeEnum = args[0].get_type();
         let mut call_args: Vec<_> = args.iter().map(|&a| a.into()).collect();
@@ -178,7 +179,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     }
 
     /// Sets the quiet bit of a NaN on top of the stack.
-    fn quiet_top(&mut self) -> Res {
+    pub(super) fn quiet_top(&mut self) -> Res {
         let x = self.pop_float();
         let ft = x.get_type();
         let (it, quiet) = if self.is_f32(ft) {
@@ -295,10 +296,10 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
                 let v = self.b.build_float_neg(x, "neg")?;
                 self.push(v);
             }
-            O::F32Ceil | O::F64Ceil => self.intrinsic_op("llvm.ceil", 1)?,
-            O::F32Floor | O::F64Floor => self.intrinsic_op("llvm.floor", 1)?,
-            O::F32Trunc | O::F64Trunc => self.intrinsic_op("llvm.trunc", 1)?,
-            O::F32Nearest | O::F64Nearest => self.intrinsic_op("llvm.roundeven", 1)?,
+            O::F32Ceil | O::F64Ceil => self.round(Rounding::Ceil)?,
+            O::F32Floor | O::F64Floor => self.round(Rounding::Floor)?,
+            O::F32Trunc | O::F64Trunc => self.round(Rounding::Trunc)?,
+            O::F32Nearest | O::F64Nearest => self.round(Rounding::Nearest)?,
             O::F32Sqrt | O::F64Sqrt => self.intrinsic_op("llvm.sqrt", 1)?,
             O::F32Add | O::F64Add => {
                 self.fbin(|t, x, y| Ok(t.b.build_float_add(x, y, "fadd")?.into()))?

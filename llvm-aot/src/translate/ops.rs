@@ -17,6 +17,9 @@ type Res<T = ()> = Result<T, CompileError>;
 
 impl<'ctx> FuncTranslator<'_, 'ctx> {
     pub(super) fn operator(&mut self, op: O<'_>) -> Res {
+        if matches!(op, O::Loop { .. }) {
+            self.loops_seen += 1;
+        }
         if !self.reachable {
             match op {
                 O::Block { .. } | O::Loop { .. } | O::If { .. } => self.dead_depth += 1,
@@ -39,7 +42,9 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             }
             O::Loop { blockty } => {
                 let (p, r) = self.block_types(blockty)?;
+                let eligible = self.stack.is_empty() && p.is_empty();
                 self.push_control(Kind::Loop, p, r)?;
+                self.loop_entered(eligible);
             }
             O::If { blockty } => {
                 let (p, r) = self.block_types(blockty)?;
@@ -356,7 +361,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let v = self.b.build_load(ty, p, "load")?;
         if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
             i.set_alignment(1).map_err(CompileError::llvm)?;
-            self.memory_accesses.push(i);
+            self.memory_accesses.insert(i);
         }
         let v: BasicValueEnum = match extend {
             None => v,
@@ -391,7 +396,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         };
         let st = self.b.build_store(p, v)?;
         st.set_alignment(1).map_err(CompileError::llvm)?;
-        self.memory_accesses.push(st);
+        self.memory_accesses.insert(st);
         Ok(())
     }
 

@@ -16,6 +16,59 @@ pub struct WasiCtx {
     /// `KEY=VALUE` strings.
     pub(crate) env: Vec<String>,
     pub(crate) fds: FdTable,
+    /// Set by [`WasiCtxBuilder::deterministic`].
+    pub(crate) deterministic: Option<Deterministic>,
+}
+
+/// Random bytes and clocks that repeat from run to run: a seeded generator
+/// (splitmix64), and clocks that advance one millisecond per reading.
+#[derive(Debug, Clone)]
+pub(crate) struct Deterministic {
+    state: u64,
+    readings: u64,
+}
+
+impl Deterministic {
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    /// The next reading of any clock, in nanoseconds; the realtime clock
+    /// starts at 2023-11-14 22:13:20 UTC.
+    pub(crate) fn now(&mut self, realtime: bool) -> u64 {
+        self.readings += 1;
+        let base = if realtime {
+            1_700_000_000_000_000_000
+        } else {
+            0
+        };
+        base + self.readings * 1_000_000
+    }
+}
+
+impl WasiCtx {
+    /// `stat` as the guest sees it: in deterministic mode without the
+    /// host-specific device, inode and times.
+    pub(crate) fn guest_filestat(&self, stat: super::abi::Filestat) -> super::abi::Filestat {
+        if self.deterministic.is_none() {
+            return stat;
+        }
+        super::abi::Filestat {
+            dev: 0,
+            ino: 0,
+            atim: 0,
+            mtim: 0,
+            ctim: 0,
+            ..stat
+        }
+    }
 }
 
 impl fmt::Debug for WasiCtx {
@@ -39,6 +92,7 @@ pub struct WasiCtxBuilder {
     stdin: Stream,
     stdout: Stream,
     stderr: Stream,
+    seed: Option<u64>,
 }
 
 impl WasiCtxBuilder {
@@ -123,6 +177,15 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Makes `random_get` a generator seeded with `seed`, every clock
+    /// advance one millisecond per reading, and file status report no
+    /// device, inode or times, so that a program runs the same way every
+    /// time (differential testing across tiers).
+    pub fn deterministic(&mut self, seed: u64) -> &mut Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Opens the preopened directories and builds the context. Stdio is
     /// fds 0-2 and the preopens follow from fd 3 in the order given.
     pub fn build(&mut self) -> Result<WasiCtx, WasiError> {
@@ -157,6 +220,7 @@ impl WasiCtxBuilder {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect(),
             fds,
+            deterministic: self.seed.map(|state| Deterministic { state, readings: 0 }),
         })
     }
 }

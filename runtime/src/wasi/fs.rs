@@ -367,7 +367,7 @@ pub fn fd_fdstat_set_rights(ctx: &mut WasiCtx, _: &mut Caller<'_>, a: &Call<'_>)
 }
 
 pub fn fd_filestat_get(ctx: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> HostResult {
-    let stat = descriptor_filestat(ctx.fds.get(a.u32(0))?)?;
+    let stat = ctx.guest_filestat(descriptor_filestat(ctx.fds.get(a.u32(0))?)?);
     memory(caller)?.write_filestat(a.u32(1), &stat, a.flavor)?;
     Ok(())
 }

@@ -68,7 +68,7 @@ pub fn path_filestat_get(ctx: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_
     } else {
         dir.symlink_metadata(path)?
     };
-    mem.write_filestat(out, &filestat(&meta), a.flavor)?;
+    mem.write_filestat(out, &ctx.guest_filestat(filestat(&meta)), a.flavor)?;
     Ok(())
 }
 

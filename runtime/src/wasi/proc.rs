@@ -62,7 +62,13 @@ pub fn clock_res_get(_: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> 
     )?)
 }
 
-pub fn clock_time_get(_: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> HostResult {
+pub fn clock_time_get(ctx: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> HostResult {
+    if let Some(det) = &mut ctx.deterministic {
+        let id = a.u32(0);
+        clock::resolution(id)?;
+        let now = det.now(id == super::abi::CLOCK_REALTIME);
+        return Ok(memory(caller)?.write_u64(a.u32(2), now)?);
+    }
     Ok(clock::clock_time_get(
         &mut memory(caller)?,
         a.u32(0),
@@ -70,9 +76,13 @@ pub fn clock_time_get(_: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) ->
     )?)
 }
 
-pub fn random_get(_: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> HostResult {
+pub fn random_get(ctx: &mut WasiCtx, caller: &mut Caller<'_>, a: &Call<'_>) -> HostResult {
     let mut mem = memory(caller)?;
     let mut buf = mem.slice_mut(a.u32(0), a.u32(1))?;
+    if let Some(det) = &mut ctx.deterministic {
+        det.fill(buf);
+        return Ok(());
+    }
     while !buf.is_empty() {
         let n = rustix::rand::getrandom(&mut *buf, rustix::rand::GetRandomFlags::empty())
             .map_err(Errno::from)?;

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Tiered execution, measured whole-process and side by side in one run.
+
+Prints, for the `wamr-rs` binary (built with `cargo build --release -p
+wamr-cli`):
+
+  (a) time to first output of a WASI program, --tier auto / --tier interp
+  (b) CoreMark (coremark.wasm) whole process, --tier auto / a precompiled
+      -O3 .aot
+  (c) each Sightglass program, --tier auto / the better of --tier interp
+      and --tier aot (whose time includes compiling)
+  (d) one long loop inside a single call: interp, auto (on-stack
+      replacement moves the running loop to native code) and aot
+
+Usage: benches/tiers.py [--runs N] [--skip-coremark]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "..", "shared", "bench")
+WAMR = os.path.join(ROOT, "target", "release", "wamr-rs")
+
+
+def timed(cmd, cwd=None):
+    """(seconds to first stdout byte, seconds to exit) of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first = proc.stdout.read(1)
+    first_at = time.perf_counter() - start
+    proc.stdout.read()
+    proc.wait()
+    end = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return (first_at if first else end), end
+
+
+def median(cmd, runs, cwd=None, index=1):
+    return statistics.median(timed(cmd, cwd)[index] for _ in range(runs))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-coremark", action="store_true")
+    args = ap.parse_args()
+    if not os.path.exists(WAMR):
+        sys.exit("build first: cargo build --release -p wamr-cli")
+    tmp = tempfile.mkdtemp()
+
+    hello = os.path.join(ROOT, "examples", "hello.wat")
+    first_interp = median([WAMR, "run", "--tier", "interp", hello], 20, index=0)
+    first_auto = median([WAMR, "run", "--tier", "auto", hello], 20, index=0)
+    print(f"(a) first output, hello.wat: interp {first_interp * 1e3:.2f} ms, "
+          f"auto {first_auto * 1e3:.2f} ms, ratio {first_auto / first_interp:.2f}")
+    # A longer program: its first line comes before most of the work.
+    ctype = os.path.join(BENCH, "sightglass", "shootout")
+    cmd = ["run", "--bench-markers", "--dir", ".", "shootout-ctype.wasm"]
+    first_interp = median([WAMR] + cmd[:1] + ["--tier", "interp"] + cmd[1:], args.runs, ctype, 0)
+    first_auto = median([WAMR] + cmd[:1] + ["--tier", "auto"] + cmd[1:], args.runs, ctype, 0)
+    print(f"    first output, shootout-ctype: interp {first_interp * 1e3:.1f} ms, "
+          f"auto {first_auto * 1e3:.1f} ms, ratio {first_auto / first_interp:.2f}")
+
+    if not args.skip_coremark:
+        coremark = os.path.join(BENCH, "coremark", "coremark.wasm")
+        aot_file = os.path.join(tmp, "coremark.aot")
+        subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
+                        coremark], check=True, stderr=subprocess.DEVNULL)
+        t_aot = median([WAMR, "run", aot_file], 1)
+        t_auto = median([WAMR, "run", "--tier", "auto", coremark], 1)
+        print(f"(b) CoreMark whole process: precompiled .aot {t_aot:.2f} s, auto {t_auto:.2f} s, "
+              f"ratio {t_auto / t_aot:.2f} (CoreMark calibrates its iteration count while it "
+              f"runs, so its total time depends on the tier it started in)")
+
+    print("(c) Sightglass, whole process (s): interp, aot (compile included), auto, "
+          "auto / best")
+    ratios = []
+    for folder in sorted(os.listdir(os.path.join(BENCH, "sightglass"))):
+        d = os.path.join(BENCH, "sightglass", folder)
+        for wasm in sorted(f for f in os.listdir(d) if f.endswith(".wasm")):
+            work = os.path.join(tmp, folder)
+            os.makedirs(work, exist_ok=True)
+            subprocess.run(["cp", "-r", d + "/.", work], check=True)
+            base = [WAMR, "run", "--bench-markers", "--dir", "."]
+            t = {tier: median(base[:2] + ["--tier", tier] + base[2:] + [wasm], args.runs, work)
+                 for tier in ("interp", "aot", "auto")}
+            best = min(t["interp"], t["aot"])
+            ratios.append(t["auto"] / best)
+            print(f"    {wasm[:-5]:24} {t['interp']:7.3f} {t['aot']:7.3f} {t['auto']:7.3f}"
+                  f"   {t['auto'] / best:.2f}")
+    print(f"    geometric mean of auto / best: {statistics.geometric_mean(ratios):.2f}, "
+          f"worst {max(ratios):.2f}")
+
+    loop = os.path.join(ROOT, "benches", "programs", "longloop.wat")
+    n = "400000000"
+    t = {tier: median([WAMR, "run", "--tier", tier, "--invoke", "run", loop, n], args.runs)
+         for tier in ("interp", "auto", "aot")}
+    print(f"(d) one call looping {n} times: interp {t['interp']:.2f} s, auto {t['auto']:.2f} s "
+          f"(the loop moves to native code while it runs), aot {t['aot']:.2f} s; "
+          f"interp / auto {t['interp'] / t['auto']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

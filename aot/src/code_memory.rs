@@ -10,10 +10,14 @@ use std::fs::File;
 use std::io;
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
+use wamr_runtime::guard::{CodeRegistration, register_code};
 
 /// A read+exec mapping of one code blob.
 #[derive(Debug)]
 pub struct CodeMemory {
+    /// Makes a guard-page fault in this code a trap (`wamr_runtime::guard`);
+    /// declared first so that it is dropped before the code is unmapped.
+    _registration: Option<CodeRegistration>,
     /// `None` for an empty blob: there is nothing to map.
     map: Option<Mmap>,
 }
@@ -27,7 +31,7 @@ impl CodeMemory {
     /// Copies `code` into a new anonymous mapping and makes it read+exec.
     pub fn from_bytes(code: &[u8]) -> io::Result<Self> {
         if code.is_empty() {
-            return Ok(CodeMemory { map: None });
+            return Ok(CodeMemory::EMPTY);
         }
         let mut map = MmapMut::map_anon(code.len())?;
         map.copy_from_slice(code);
@@ -35,7 +39,7 @@ impl CodeMemory {
         // instruction fetch when it installs executable page-table entries.
         let map = map.make_exec()?;
         tracing::trace!(bytes = code.len(), "mapped code (copied)");
-        Ok(CodeMemory { map: Some(map) })
+        CodeMemory::registered(map)
     }
 
     /// Maps `len` bytes of `file` at `offset` read+exec, without copying.
@@ -46,7 +50,7 @@ impl CodeMemory {
     /// shared library).
     pub fn from_file(file: &File, offset: u64, len: usize) -> io::Result<Self> {
         if len == 0 {
-            return Ok(CodeMemory { map: None });
+            return Ok(CodeMemory::EMPTY);
         }
         if !offset.is_multiple_of(host_page_size() as u64) {
             return Err(io::Error::new(
@@ -62,7 +66,20 @@ impl CodeMemory {
         // callers verified the file's checksum before calling into it.
         let map = unsafe { MmapOptions::new().offset(offset).len(len).map_exec(file)? };
         tracing::trace!(bytes = len, offset, "mapped code from file");
-        Ok(CodeMemory { map: Some(map) })
+        CodeMemory::registered(map)
+    }
+
+    const EMPTY: CodeMemory = CodeMemory {
+        _registration: None,
+        map: None,
+    };
+
+    fn registered(map: Mmap) -> io::Result<Self> {
+        let registration = register_code(map.as_ptr(), map.len()).map_err(io::Error::other)?;
+        Ok(CodeMemory {
+            _registration: Some(registration),
+            map: Some(map),
+        })
     }
 
     /// The mapped code.

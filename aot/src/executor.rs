@@ -275,9 +275,7 @@ pub fn call_published(
     // array-call signature and is kept mapped by the module's attached
     // code; `vmctx` is the live instance's context and `values` has room
     // for arguments and results.
-    let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
-        unsafe { std::mem::transmute(trampoline) };
-    store.with_current(|_| unsafe { call(vmctx, values.as_mut_ptr()) });
+    unsafe { store.enter_compiled(trampoline, vmctx, values.as_mut_ptr(), 0) };
     if let Some(trap) = store.take_compiled_trap() {
         let module = store.instance(func.instance).module().clone();
         return Err(trap.in_function(|| module.func_name(func.index)));

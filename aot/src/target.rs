@@ -27,6 +27,14 @@ pub enum TargetError {
     OptLevel(u8),
 }
 
+/// Whether code for `triple` may leave memory32 accesses unchecked: the
+/// runtime on such a host reserves guard regions and turns their faults
+/// into traps (`wamr_runtime::guard::MEMORY32_GUARD`). The loader runs only
+/// code whose triple matches its host, so the two always agree.
+pub fn guards_memory32(triple: &str) -> bool {
+    triple.starts_with("x86_64-") && triple.contains("-linux")
+}
+
 /// An architecture the compiler can target, with the names it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
@@ -160,6 +168,18 @@ pub fn compile_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiler_and_runtime_agree_on_guard_regions() {
+        let host = crate::HostTarget::detect();
+        assert_eq!(
+            guards_memory32(&host.triple),
+            wamr_runtime::guard::MEMORY32_GUARD
+        );
+        assert!(guards_memory32("x86_64-unknown-linux-gnu"));
+        assert!(!guards_memory32("riscv64-unknown-linux-gnu"));
+        assert!(!guards_memory32("x86_64-unknown-none"));
+    }
 
     #[test]
     fn x86_64_levels_and_features() {

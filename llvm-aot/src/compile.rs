@@ -112,7 +112,7 @@ pub fn compile_objects(
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
-    let chunks = chunks(module, threads);
+    let chunks = chunks(module, CHUNK_BYTES);
     let total = module.num_funcs() - module.num_imported_funcs();
     if chunks.len() <= 1 {
         let object = compile_object(
@@ -157,14 +157,23 @@ pub fn compile_objects(
     results.into_iter().flatten().collect()
 }
 
+/// Code bytes per LLVM module compiled on its own. Calls across modules
+/// cannot be inlined (on CoreMark, two halves instead of one cost 10%), so
+/// only large modules are split. The split depends on the module alone,
+/// never on the thread count, so every compile of a module (ahead of time
+/// or for tier-up) yields the same code.
+const CHUNK_BYTES: u64 = 128 << 10;
+
 /// Contiguous ranges of defined function indices with about equal body
-/// bytes, at most `wanted` of them.
-fn chunks(module: &Module, wanted: usize) -> Vec<Range<u32>> {
+/// bytes, one per `chunk_bytes` of code.
+fn chunks(module: &Module, chunk_bytes: u64) -> Vec<Range<u32>> {
     let first = module.num_imported_funcs();
     let end = module.num_funcs();
     let size = |index: u32| module.func_body(index).map_or(0, |b| b.range.len() as u64) + 16;
     let total: u64 = (first..end).map(size).sum();
-    let wanted = wanted.clamp(1, (end - first).max(1) as usize) as u64;
+    let wanted = total
+        .div_ceil(chunk_bytes)
+        .clamp(1, u64::from(end - first).max(1));
     let target = total.div_ceil(wanted);
     let mut ranges = Vec::new();
     let mut start = first;
@@ -206,6 +215,7 @@ pub fn compile_object(
     let options = crate::translate::Options {
         osr,
         inline_rounding: !has_rounding_instructions(&opts),
+        memory32_guard: wamr_aot::target::guards_memory32(&opts.triple),
     };
     translate_module(&cx, &llvm, module, functions.clone(), options)?;
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
@@ -257,10 +267,13 @@ mod tests {
 
     #[test]
     fn chunks_cover_every_defined_function_once() {
-        for (funcs, wanted) in [(1, 4), (7, 2), (10, 3), (3, 1), (0, 2)] {
+        // Each function is 20 bytes here (body and per-function allowance).
+        for (funcs, chunk_bytes, wanted) in
+            [(1, 5, 1), (7, 70, 2), (10, 70, 3), (3, 100, 1), (0, 1, 1)]
+        {
             let m = module(funcs);
-            let ranges = chunks(&m, wanted);
-            assert!(ranges.len() <= wanted.max(1), "{ranges:?}");
+            let ranges = chunks(&m, chunk_bytes);
+            assert_eq!(ranges.len(), wanted, "{ranges:?}");
             let covered: Vec<u32> = ranges.iter().flat_map(Clone::clone).collect();
             assert_eq!(
                 covered,
@@ -268,6 +281,7 @@ mod tests {
                 "{ranges:?}"
             );
         }
-        assert_eq!(chunks(&module(10), 2), [1..6, 6..11]);
+        assert_eq!(chunks(&module(10), 100), [1..6, 6..11]);
+        assert_eq!(chunks(&module(10), CHUNK_BYTES), vec![(1..11)]);
     }
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod const_expr;
 pub mod error;
 pub mod global;
+pub mod guard;
 pub mod memory;
 pub mod module;
 pub mod store;

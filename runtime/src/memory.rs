@@ -2,8 +2,10 @@
 //! [`VMMemory`] (base, current length), with one set of limits (contract 2).
 //!
 //! The bytes live in an anonymous mapping reserved up front for the effective
-//! maximum (at most 4 GiB); growing within the reservation only changes page
-//! protection, so the base stays put. Beyond the reservation (large memory64
+//! maximum (at most 4 GiB), or for memory32 on hosts with guard regions
+//! the whole reach of a memory32 address (`guard::MEMORY32_RESERVATION`);
+//! growing within the reservation only changes page protection, so the
+//! base stays put. Beyond the reservation (large memory64
 //! memories) growth moves to a bigger mapping and the base changes, which is
 //! why every tier re-reads the base after anything that may grow memory.
 
@@ -69,7 +71,11 @@ impl MemoryInstance {
         }
         let max_bytes = max_pages.saturating_mul(PAGE_SIZE);
         let min_bytes = min * PAGE_SIZE;
-        let reserve = max_bytes.min(MAX_RESERVATION).max(min_bytes);
+        let reserve = if ty.index == IndexType::I32 && crate::guard::MEMORY32_GUARD {
+            crate::guard::MEMORY32_RESERVATION
+        } else {
+            max_bytes.min(MAX_RESERVATION).max(min_bytes)
+        };
         let reserve = usize::try_from(reserve).map_err(|_| too_big(min))?;
         let base = reserve_mapping(reserve).ok_or_else(|| too_big(min))?;
         let mut mem = MemoryInstance {

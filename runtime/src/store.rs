@@ -774,11 +774,36 @@ thread_local! {
 impl Store {
     /// Runs `f` with `self` registered as this thread's current store (for
     /// the `call_func` builtin), restoring the previous one afterwards.
-    pub fn with_current<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
+    fn with_current<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
         let previous = CURRENT.with(|c| c.replace(self as *mut Store));
         let result = f(self);
         CURRENT.with(|c| c.set(previous));
         result
+    }
+
+    /// Enters compiled code: runs `entry(vmctx, a, b)` with `self` current.
+    /// Every call from Rust into compiled code comes here. A memory32
+    /// access that hit a guard page (see [`crate::guard`]) ends the call
+    /// with the out-of-bounds trap, as an explicit check would have; the
+    /// caller collects traps with [`Store::take_compiled_trap`].
+    ///
+    /// # Safety
+    /// `entry` is registered compiled code of this store taking (at most)
+    /// these arguments, valid for it; `vmctx` is its instance's context.
+    pub unsafe fn enter_compiled(
+        &mut self,
+        entry: *const u8,
+        vmctx: *mut crate::vmctx::VMContext,
+        a: *mut u64,
+        b: u32,
+    ) {
+        // SAFETY: forwarded from the caller.
+        let completed = self
+            .with_current(|_| unsafe { crate::guard::call_compiled(entry, vmctx.cast(), a, b) });
+        if !completed {
+            self.pending_trap = None;
+            self.state.trap = TrapKind::MemoryOutOfBounds as u32;
+        }
     }
 }
 

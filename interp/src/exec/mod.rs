@@ -340,10 +340,7 @@ impl<'a> Machine<'a> {
         // SAFETY: the entry has the OSR signature and stays mapped while its
         // module lives; `fp` is this activation's frame, which holds every
         // local (the state at an OSR point) and has room for the results.
-        let call: unsafe extern "C" fn(*mut VMContext, *mut u64, u32) =
-            unsafe { std::mem::transmute(entry) };
-        self.store
-            .with_current(|_| unsafe { call(vmctx, fp, loop_index) });
+        unsafe { self.store.enter_compiled(entry, vmctx, fp, loop_index) };
         if let Some(trap) = self.store.take_compiled_trap() {
             let name = self.ctxs[self.ctx].module.func_name(f.func_index);
             self.trap = Some(trap.in_function(|| name));
@@ -383,9 +380,7 @@ impl<'a> Machine<'a> {
         // SAFETY: a published trampoline has the array-call signature and
         // stays mapped while its module lives; `values` lies in the caller's
         // frame, which has room for the callee's arguments and results.
-        let call: unsafe extern "C" fn(*mut VMContext, *mut u64) =
-            unsafe { std::mem::transmute(trampoline) };
-        self.store.with_current(|_| unsafe { call(vmctx, values) });
+        unsafe { self.store.enter_compiled(trampoline, vmctx, values, 0) };
         match self.store.take_compiled_trap() {
             None => Ok(()),
             Some(trap) => {

@@ -81,9 +81,8 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) osr_loops: Vec<u32>,
     /// Set when translating the OSR variant of the function.
     pub(super) osr: Option<OsrVariant<'ctx>>,
-    /// Build `ceil` and friends from conversions: the target has no
-    /// instruction for them (see `rounding`).
-    pub(super) inline_rounding: bool,
+    /// What the compile asks of the translation (rounding, bounds checks).
+    pub(super) options: super::Options,
 }
 
 /// The OSR variant of a function: its entry reads the locals from the
@@ -101,6 +100,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
     /// A translator of function `index` into `func`: its native entry, or
     /// with `osr` its OSR variant (`func` then takes two more parameters: the
     /// interpreter frame and the loop ordinal).
+    #[allow(clippy::too_many_arguments)] // the module's parts, one function
     pub fn new(
         cx: &'ctx Context,
         llvm: &'a LlvmModule<'ctx>,
@@ -108,6 +108,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         natives: &'a [FunctionValue<'ctx>],
         index: u32,
         func: FunctionValue<'ctx>,
+        options: super::Options,
         osr: bool,
     ) -> Res<Self> {
         let b = cx.create_builder();
@@ -142,7 +143,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             loops_seen: 0,
             osr_loops: Vec::new(),
             osr,
-            inline_rounding: false,
+            options,
         })
     }
 

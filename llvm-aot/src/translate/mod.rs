@@ -131,6 +131,9 @@ pub struct Options {
     pub osr: bool,
     /// The target rounds floats only through libcalls (see `rounding`).
     pub inline_rounding: bool,
+    /// memory32 accesses need no bounds check: the runtime of the target
+    /// reserves guard regions (`wamr_runtime::guard`).
+    pub memory32_guard: bool,
 }
 
 /// Translates the defined functions `functions` (function indices) of
@@ -166,8 +169,7 @@ pub fn translate_module<'ctx>(
     }
     for index in functions {
         let f = natives[(index - imported) as usize];
-        let mut t = func::FuncTranslator::new(cx, llvm, module, &natives, index, f, false)?;
-        t.inline_rounding = options.inline_rounding;
+        let t = func::FuncTranslator::new(cx, llvm, module, &natives, index, f, options, false)?;
         let loops = t.translate()?;
         build_trampoline(cx, llvm, module, index, f)?;
         if options.osr && !loops.is_empty() {
@@ -208,9 +210,8 @@ fn build_osr_entry<'ctx>(
         Some(Linkage::Internal),
     );
     variant.set_call_conventions(conv);
-    let mut t = func::FuncTranslator::new(cx, llvm, module, natives, index, variant, true)?;
-    t.inline_rounding = options.inline_rounding;
-    t.translate()?;
+    func::FuncTranslator::new(cx, llvm, module, natives, index, variant, options, true)?
+        .translate()?;
 
     let ty = cx
         .void_type()

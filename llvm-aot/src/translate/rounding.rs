@@ -39,7 +39,7 @@ impl Rounding {
 impl<'ctx> FuncTranslator<'_, 'ctx> {
     /// Rounds the top of the stack.
     pub(super) fn round(&mut self, mode: Rounding) -> Res {
-        if !self.inline_rounding {
+        if !self.options.inline_rounding {
             return self.intrinsic_op(mode.intrinsic(), 1);
         }
         let x = self.pop_float();

@@ -46,6 +46,17 @@ def median(cmd, runs, cwd=None, index=1):
     return statistics.median(timed(cmd, cwd)[index] for _ in range(runs))
 
 
+def coremark_run(cmd):
+    """(seconds to exit, iterations per second) of one CoreMark run."""
+    start = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    elapsed = time.perf_counter() - start
+    for line in out.splitlines():
+        if line.startswith("Iterations/Sec"):
+            return elapsed, float(line.split(":")[1])
+    sys.exit(f"no score from {' '.join(cmd)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -73,17 +84,21 @@ def main():
         aot_file = os.path.join(tmp, "coremark.aot")
         subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
                         coremark], check=True, stderr=subprocess.DEVNULL)
-        t_aot = median([WAMR, "run", aot_file], 1)
-        t_auto = median([WAMR, "run", "--tier", "auto", coremark], 1)
-        print(f"(b) CoreMark whole process: precompiled .aot {t_aot:.2f} s, auto {t_auto:.2f} s, "
-              f"ratio {t_auto / t_aot:.2f} (CoreMark calibrates its iteration count while it "
-              f"runs, so its total time depends on the tier it started in)")
+        t_aot, score_aot = coremark_run([WAMR, "run", aot_file])
+        t_auto, score_auto = coremark_run([WAMR, "run", "--tier", "auto", coremark])
+        print(f"(b) CoreMark score: precompiled .aot {score_aot:.0f}, auto {score_auto:.0f}, "
+              f"ratio aot / auto {score_aot / score_auto:.3f}; whole process {t_aot:.2f} s and "
+              f"{t_auto:.2f} s (CoreMark calibrates its iteration count while it runs, and "
+              f"takes no count as an argument, so its total time depends on the tier it "
+              f"started in)")
 
     print("(c) Sightglass, whole process (s): interp, aot (compile included), auto, "
           "auto / best")
     ratios = []
     for folder in sorted(os.listdir(os.path.join(BENCH, "sightglass"))):
         d = os.path.join(BENCH, "sightglass", folder)
+        if not os.path.isdir(d):
+            continue
         for wasm in sorted(f for f in os.listdir(d) if f.endswith(".wasm")):
             work = os.path.join(tmp, folder)
             os.makedirs(work, exist_ok=True)

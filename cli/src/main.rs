@@ -96,9 +96,20 @@ fn first_paragraph(text: &str) -> String {
 
 fn init_tracing(filter: Option<&str>) {
     use tracing_subscriber::EnvFilter;
-    let filter = match filter {
+    let filter = match filter
+        .map(str::to_string)
+        .or_else(|| std::env::var("RUST_LOG").ok())
+    {
         Some(f) => EnvFilter::new(f),
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        // No filter asked for: warnings only, without building a directive
+        // filter (a measurable part of a short run's start-up).
+        None => {
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::WARN)
+                .with_writer(std::io::stderr)
+                .init();
+            return;
+        }
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use wamr_runtime::wasi::Wasi;
 use wamr_runtime::{Caller, Error, Extern, FuncType, InstanceId, Module, Result, Store, Trap, Val};
 
 use crate::Instance;
@@ -11,8 +12,9 @@ use crate::Instance;
 #[derive(Debug, Clone, Default)]
 pub struct Linker {
     defs: HashMap<(String, String), Extern>,
-    /// Set by [`Linker::define_wasi`]: refuse memory64 modules importing WASI.
-    pub(crate) check_wasi_memory: bool,
+    /// Set by [`Linker::define_wasi`]: the WASI functions, made in the store
+    /// as a module imports them; memory64 modules importing WASI are refused.
+    pub(crate) wasi: Option<Wasi>,
 }
 
 impl Linker {
@@ -70,21 +72,30 @@ impl Linker {
 
     /// Resolves every import of `module`, then instantiates it.
     pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance> {
-        if self.check_wasi_memory {
+        if self.wasi.is_some() {
             crate::wasi::check_module(module)?;
         }
         let imports = module
             .imports()
             .iter()
             .map(|import| {
-                self.get(&import.module, &import.name).ok_or_else(|| {
-                    Error::Link(format!(
-                        "unknown import: {}.{} is not defined (expected {})",
-                        import.module, import.name, import.ty
-                    ))
-                })
+                self.get(&import.module, &import.name)
+                    .or_else(|| self.wasi_import(store, &import.module, &import.name))
+                    .ok_or_else(|| {
+                        Error::Link(format!(
+                            "unknown import: {}.{} is not defined (expected {})",
+                            import.module, import.name, import.ty
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         store.instantiate(module, &imports).map(Instance::from_id)
+    }
+
+    /// The WASI function `module.name` as a new host function of `store`,
+    /// when WASI is defined and has one.
+    fn wasi_import(&self, store: &mut Store, module: &str, name: &str) -> Option<Extern> {
+        let (_, _, ty, func) = self.wasi.as_ref()?.import(module, name)?;
+        Some(Extern::Func(store.add_host_func(ty, func)))
     }
 }

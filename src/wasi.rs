@@ -1,17 +1,17 @@
 //! WASI preview1 for embedders: one call puts every WASI function in a
 //! [`Linker`], under both `wasi_snapshot_preview1` and `wasi_unstable`.
 
-use wamr_runtime::{Extern, Store};
-
 pub use wamr_runtime::wasi::{
-    Errno, InputPipe, OutputPipe, PREVIEW1, UNSTABLE, WasiCtx, WasiCtxBuilder, WasiError,
+    Errno, InputPipe, OutputPipe, PREVIEW1, UNSTABLE, Wasi, WasiCtx, WasiCtxBuilder, WasiError,
     WasiImport, check_module, imports, is_wasi_module,
 };
 
 use crate::Linker;
 
 impl Linker {
-    /// Defines the WASI preview1 functions, all sharing `ctx`.
+    /// Defines the WASI preview1 functions, all sharing `ctx`. Each is made
+    /// in the store when a module imports it (a program uses a few of the
+    /// ~90), after the linker's own definitions, which take precedence.
     ///
     /// From then on [`Linker::instantiate`] refuses, with a link error, a
     /// module that imports WASI but has a 64-bit memory: preview1 passes
@@ -36,18 +36,14 @@ impl Linker {
     /// let stdout = OutputPipe::new();
     /// let ctx = WasiCtxBuilder::new().stdout(stdout.clone()).build().expect("context");
     /// let mut linker = Linker::new();
-    /// linker.define_wasi(&mut store, ctx);
+    /// linker.define_wasi(ctx);
     /// let instance = linker.instantiate(&mut store, &module)?;
     /// instance.call(&mut store, "_start", &[])?;
     /// assert_eq!(stdout.contents(), b"hi\n");
     /// # Ok::<(), wamr_rs::Error>(())
     /// ```
-    pub fn define_wasi(&mut self, store: &mut Store, ctx: WasiCtx) -> &mut Self {
-        for (module, name, ty, func) in imports(ctx) {
-            let id = store.add_host_func(ty, func);
-            self.define(module, name, Extern::Func(id));
-        }
-        self.check_wasi_memory = true;
+    pub fn define_wasi(&mut self, ctx: WasiCtx) -> &mut Self {
+        self.wasi = Some(Wasi::new(ctx));
         self
     }
 }

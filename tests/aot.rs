@@ -23,7 +23,7 @@ fn run(tier: Tier, wasm: &[u8]) -> (Vec<u8>, i32) {
         .build()
         .expect("context");
     let mut linker = Linker::new();
-    linker.define_wasi(&mut store, ctx);
+    linker.define_wasi(ctx);
     let instance = linker
         .instantiate(&mut store, &module)
         .expect("instantiate");

@@ -136,7 +136,7 @@ fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
     let ctx = builder.build().unwrap();
     let mut store = runtime.new_store();
     let mut linker = Linker::new();
-    linker.define_wasi(&mut store, ctx);
+    linker.define_wasi(ctx);
     let counts = Arc::new([AtomicU32::new(0), AtomicU32::new(0)]);
     for (i, name) in ["start", "end"].into_iter().enumerate() {
         let counts = counts.clone();

@@ -17,7 +17,7 @@ fn instantiate(
         .build()
         .expect("context");
     let mut linker = Linker::new();
-    linker.define_wasi(&mut store, ctx);
+    linker.define_wasi(ctx);
     let instance = linker.instantiate(&mut store, &module)?;
     Ok((store, instance))
 }
@@ -90,4 +90,51 @@ fn bad_guest_pointers_come_back_as_efault() {
         [efault]
     );
     assert!(stdout.contents().is_empty());
+}
+
+/// WASI functions are made as modules import them: an unknown name is a
+/// link error naming it, a wrong signature is refused like any import's,
+/// and the linker's own definitions take precedence over WASI's.
+#[test]
+fn wasi_imports_resolve_by_name_and_own_definitions_win() {
+    let err = instantiate(
+        r#"(module (import "wasi_snapshot_preview1" "no_such_call" (func)))"#,
+        &OutputPipe::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Link(_)), "{err}");
+    assert!(err.to_string().contains("no_such_call"), "{err}");
+    let err = instantiate(
+        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))))"#,
+        &OutputPipe::new(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("fd_write"), "{err}");
+
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "go") (result i32 i32 i32)
+              (call $random (i32.const 0) (i32.const 4))
+              (drop (call $sizes (i32.const 8) (i32.const 12)))
+              (i32.load (i32.const 8))
+              (i32.load (i32.const 0))))"#,
+    )
+    .unwrap();
+    let runtime = Runtime::new();
+    let module = runtime.load(&wasm).unwrap();
+    let mut store = runtime.new_store();
+    let mut linker = Linker::new();
+    linker.define_wasi(WasiCtxBuilder::new().args(["a", "b"]).build().unwrap());
+    linker.func_wrap(
+        &mut store,
+        "wasi_snapshot_preview1",
+        "random_get",
+        |_: i32, _: i32| 77,
+    );
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let got = instance.call(&mut store, "go", &[]).unwrap();
+    assert_eq!(got, [Val::I32(77), Val::I32(2), Val::I32(0)]);
 }

@@ -185,7 +185,7 @@ fn run(
     let ctx = builder.build().map_err(|e| e.to_string())?;
     let mut store = runtime.new_store();
     let mut linker = Linker::new();
-    linker.define_wasi(&mut store, ctx);
+    linker.define_wasi(ctx);
     let instance = linker
         .instantiate(&mut store, &module)
         .map_err(|e| e.to_string())?;

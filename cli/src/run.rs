@@ -141,7 +141,7 @@ fn run_module(args: &RunArgs, runtime: &Runtime) -> Result<()> {
 
     let mut store = runtime.new_store();
     let mut linker = Linker::new();
-    linker.define_wasi(&mut store, wasi_ctx(args)?);
+    linker.define_wasi(wasi_ctx(args)?);
     if args.bench_markers {
         linker.func_wrap(&mut store, "bench", "start", || {});
         linker.func_wrap(&mut store, "bench", "end", || {});

@@ -102,25 +102,64 @@ pub fn check_module(module: &Module) -> Result<(), WasiError> {
 /// A WASI import: `(module, name, type, function)`.
 pub type WasiImport = (&'static str, &'static str, FuncType, Arc<HostFn>);
 
-/// Every WASI function, for both [`PREVIEW1`] and [`UNSTABLE`], sharing `ctx`.
-pub fn imports(ctx: WasiCtx) -> Vec<WasiImport> {
-    let ctx = Arc::new(Mutex::new(ctx));
-    let mut out = Vec::with_capacity(2 * FUNCS.len());
-    for (module, flavor) in [(PREVIEW1, Flavor::Preview1), (UNSTABLE, Flavor::Unstable)] {
-        for def in FUNCS
-            .iter()
-            .filter(|d| flavor == Flavor::Preview1 || d.in_unstable)
-        {
-            let ty = FuncType::new(def.params.iter().copied(), def.results.iter().copied());
-            out.push((module, def.name, ty, host_fn(def, flavor, ctx.clone())));
+/// A WASI context shared by the functions of one [`Wasi`].
+type SharedCtx = Arc<Mutex<WasiCtx>>;
+
+/// The WASI functions of one context, made one at a time as a module
+/// imports them (a program imports a handful of the ~90).
+#[derive(Debug, Clone)]
+pub struct Wasi {
+    ctx: SharedCtx,
+}
+
+impl Wasi {
+    pub fn new(ctx: WasiCtx) -> Self {
+        Wasi {
+            ctx: Arc::new(Mutex::new(ctx)),
         }
     }
-    out
+
+    /// The function `module.name`, if WASI has one.
+    pub fn import(&self, module: &str, name: &str) -> Option<WasiImport> {
+        let (module, flavor) = match module {
+            PREVIEW1 => (PREVIEW1, Flavor::Preview1),
+            UNSTABLE => (UNSTABLE, Flavor::Unstable),
+            _ => return None,
+        };
+        let def = FUNCS
+            .iter()
+            .find(|d| d.name == name && (flavor == Flavor::Preview1 || d.in_unstable))?;
+        Some(self.function(module, flavor, def))
+    }
+
+    /// Every function, for both [`PREVIEW1`] and [`UNSTABLE`].
+    pub fn all(&self) -> Vec<WasiImport> {
+        let mut out = Vec::with_capacity(2 * FUNCS.len());
+        for (module, flavor) in [(PREVIEW1, Flavor::Preview1), (UNSTABLE, Flavor::Unstable)] {
+            for def in FUNCS
+                .iter()
+                .filter(|d| flavor == Flavor::Preview1 || d.in_unstable)
+            {
+                out.push(self.function(module, flavor, def));
+            }
+        }
+        out
+    }
+
+    fn function(&self, module: &'static str, flavor: Flavor, def: &'static FuncDef) -> WasiImport {
+        let ty = FuncType::new(def.params.iter().copied(), def.results.iter().copied());
+        (module, def.name, ty, host_fn(def, flavor, self.ctx.clone()))
+    }
+}
+
+/// Every WASI function, for both [`PREVIEW1`] and [`UNSTABLE`], sharing `ctx`.
+pub fn imports(ctx: WasiCtx) -> Vec<WasiImport> {
+    Wasi::new(ctx).all()
 }
 
 /// Wraps a handler: checks argument types, locks the context, and turns the
 /// outcome into an errno result or a trap.
-fn host_fn(def: &'static FuncDef, flavor: Flavor, ctx: Arc<Mutex<WasiCtx>>) -> Arc<HostFn> {
+fn host_fn(def: &'static FuncDef, flavor: Flavor, ctx: SharedCtx) -> Arc<HostFn> {
     Arc::new(
         move |caller: &mut Caller<'_>, args: &[Val], results: &mut [Val]| {
             // Linking and the tiers guarantee the types; a direct call from the

@@ -213,7 +213,7 @@ impl Runtime {
                 options,
                 threads,
                 progress,
-                osr: false,
+                osr: &[],
             })
             .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))
     }

@@ -34,6 +34,24 @@ struct ModuleTier {
     /// `COLD`, `QUEUED`, `READY` or `FAILED`.
     state: AtomicU8,
     code: OnceLock<Arc<CompiledModule>>,
+    /// On-stack-replacement entries beyond those of `code`.
+    osr: Mutex<OsrCompiles>,
+}
+
+/// The first compile gives OSR entries only to the functions running when
+/// the module got hot. An activation that started during that compile and
+/// loops on in the interpreter asks for one more, which brings entries for
+/// every function then running (`TierManager::osr_entry`).
+#[derive(Debug, Default)]
+struct OsrCompiles {
+    /// Functions (module indices, ascending) with an OSR entry in the code,
+    /// or in a compile queued or running.
+    covered: Vec<u32>,
+    /// Whether such a compile is queued or running.
+    pending: bool,
+    /// Code compiled for more OSR entries, newest last; kept while the
+    /// module lives, since activations may be running in it.
+    later: Vec<Arc<CompiledModule>>,
 }
 
 const COLD: u8 = 0;
@@ -53,6 +71,8 @@ pub struct TierEvent {
     pub compile_time: Option<Duration>,
     /// Whether it failed (the module stays in the interpreter).
     pub failed: bool,
+    /// A later compile that only adds OSR entries (see `OsrCompiles`).
+    pub osr_only: bool,
 }
 
 /// The tier manager: counts hotness, compiles in the background, hands
@@ -64,7 +84,7 @@ pub struct TierManager {
     policy: TierUpPolicy,
     started: Instant,
     /// Hands modules to the compiler thread, spawned on first use.
-    queue: Mutex<Option<Sender<Module>>>,
+    queue: Mutex<Option<Sender<Job>>>,
     events: Arc<Mutex<Vec<TierEvent>>>,
     /// Modules queued and not yet finished.
     pending: Arc<std::sync::atomic::AtomicUsize>,
@@ -154,8 +174,17 @@ impl TierManager {
     }
 
     /// Adds `amount` to `module`'s hotness and queues its compile when it
-    /// crosses the threshold.
-    fn heat(&self, module: &Module, tier: &ModuleTier, amount: u64) {
+    /// crosses the threshold, with OSR entries for the `running` functions
+    /// only: activations that start later find the native code at their
+    /// call, and each OSR variant costs about as much to compile as its
+    /// function (all of them would double the compile).
+    fn heat(
+        &self,
+        module: &Module,
+        tier: &ModuleTier,
+        amount: u64,
+        running: &dyn Fn() -> Vec<u32>,
+    ) {
         let hotness = tier.hotness.fetch_add(amount, Ordering::Relaxed) + amount;
         if hotness >= self.policy.threshold
             && tier
@@ -163,27 +192,35 @@ impl TierManager {
                 .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            if self.policy.synchronous {
-                compile_into(
-                    &*self.compiler,
-                    &self.options,
-                    self.threads(),
-                    module,
-                    &self.events,
-                    self.started,
-                );
-            } else {
-                self.enqueue(module.clone());
-            }
+            let osr = running();
+            lock(&tier.osr).covered = osr.clone();
+            self.compile(module, osr);
         }
     }
 
-    fn enqueue(&self, module: Module) {
+    /// Compiles `module` with OSR entries for `osr`: at once when the
+    /// policy is synchronous, else in the background.
+    fn compile(&self, module: &Module, osr: Vec<u32>) {
+        if self.policy.synchronous {
+            compile_into(
+                &*self.compiler,
+                &self.options,
+                self.threads(),
+                (module, &osr),
+                &self.events,
+                self.started,
+            );
+        } else {
+            self.enqueue(module.clone(), osr);
+        }
+    }
+
+    fn enqueue(&self, module: Module, osr: Vec<u32>) {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         let sender = queue.get_or_insert_with(|| self.spawn_compiler());
         self.pending.fetch_add(1, Ordering::AcqRel);
         // The compiler thread only exits once the sender is gone.
-        if sender.send(module).is_err() {
+        if sender.send((module, osr)).is_err() {
             self.pending.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -191,8 +228,8 @@ impl TierManager {
     /// The background compiler: one thread that compiles queued modules, each
     /// on `threads()` threads. It ends when the manager is dropped (after
     /// the compile in progress, if any); nothing waits for it.
-    fn spawn_compiler(&self) -> Sender<Module> {
-        let (sender, receiver) = channel::<Module>();
+    fn spawn_compiler(&self) -> Sender<Job> {
+        let (sender, receiver) = channel::<Job>();
         let compiler = self.compiler.clone();
         let options = self.options.clone();
         let threads = self.threads();
@@ -200,10 +237,11 @@ impl TierManager {
         let started = self.started;
         let pending = self.pending.clone();
         let cancelled = self.cancelled.clone();
-        let worker = move |receiver: Receiver<Module>| {
-            while let Ok(module) = receiver.recv() {
+        let worker = move |receiver: Receiver<Job>| {
+            while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
-                    compile_into(&*compiler, &options, threads, &module, &events, started);
+                    let job = (&module, osr.as_slice());
+                    compile_into(&*compiler, &options, threads, job, &events, started);
                 }
                 pending.fetch_sub(1, Ordering::AcqRel);
             }
@@ -234,16 +272,22 @@ impl TierManager {
     }
 }
 
-/// Compiles `module`, attaches the code, and records the event.
+/// A module to compile, and the functions that get OSR entries.
+type Job = (Module, Vec<u32>);
+
+/// Compiles `module` (with OSR entries for `osr`), attaches the code (or,
+/// when the module has code already, keeps it for its OSR entries), and
+/// records the event.
 fn compile_into(
     compiler: &dyn Compiler,
     options: &CompileOptions,
     threads: usize,
-    module: &Module,
+    (module, osr): (&Module, &[u32]),
     events: &Mutex<Vec<TierEvent>>,
     started: Instant,
 ) {
     let tier = TierManager::tier_of(module);
+    let osr_only = tier.code.get().is_some();
     let begun = Instant::now();
     let index = {
         let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
@@ -257,13 +301,23 @@ fn compile_into(
             queued_at: begun - started,
             compile_time: None,
             failed: false,
+            osr_only,
         });
         events.len() - 1
     };
-    let result = wamr_aot::compile_module(compiler, options, module, threads, true);
+    let result = wamr_aot::compile_module(compiler, options, module, threads, osr);
     let elapsed = begun.elapsed();
     let failed = result.is_err();
     match result {
+        Ok(code) if osr_only => {
+            let mut osr = lock(&tier.osr);
+            osr.later.push(Arc::new(code));
+            osr.pending = false;
+        }
+        Err(e) if osr_only => {
+            lock(&tier.osr).pending = false;
+            tracing::warn!("tier-up: compiling more OSR entries failed: {e}");
+        }
         Ok(code) => {
             let code = wamr_aot::attach(module, code);
             let _ = tier.code.set(code);
@@ -282,18 +336,22 @@ fn compile_into(
     events[index].failed = failed;
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The interpreter's ticks land here.
 impl TierUp for TierManager {
     fn interval(&self) -> u32 {
         self.policy.threshold.clamp(1, 10_000) as u32
     }
 
-    fn tick(&self, store: &Store, instance: InstanceId) -> bool {
+    fn tick(&self, store: &Store, instance: InstanceId, running: &dyn Fn() -> Vec<u32>) -> bool {
         let module = store.instance(instance).module();
         let tier = TierManager::tier_of(module);
         match tier.state.load(Ordering::Acquire) {
             COLD => {
-                self.heat(module, &tier, u64::from(self.interval()));
+                self.heat(module, &tier, u64::from(self.interval()), running);
                 self.publish(store, instance, &tier)
             }
             READY => self.publish(store, instance, &tier),
@@ -301,14 +359,42 @@ impl TierUp for TierManager {
         }
     }
 
-    fn osr_entry(&self, store: &Store, instance: InstanceId, func: u32) -> Option<*const u8> {
+    fn osr_entry(
+        &self,
+        store: &Store,
+        instance: InstanceId,
+        func: u32,
+        running: &dyn Fn() -> Vec<u32>,
+    ) -> Option<*const u8> {
         let module = store.instance(instance).module();
         let tier = TierManager::tier_of(module);
         if tier.state.load(Ordering::Acquire) != READY {
             return None;
         }
-        let defined = func.checked_sub(module.num_imported_funcs())?;
-        let entry = tier.code.get()?.osr_entry(defined as usize)?;
+        let defined = func.checked_sub(module.num_imported_funcs())? as usize;
+        let entry = match tier.code.get()?.osr_entry(defined) {
+            Some(entry) => entry,
+            None => {
+                let mut osr = lock(&tier.osr);
+                match osr.later.iter().rev().find_map(|c| c.osr_entry(defined)) {
+                    Some(entry) => entry,
+                    None => {
+                        if !osr.pending && osr.covered.binary_search(&func).is_err() {
+                            let mut wanted = running();
+                            wanted.push(func);
+                            wanted.extend_from_slice(&osr.covered);
+                            wanted.sort_unstable();
+                            wanted.dedup();
+                            osr.covered = wanted.clone();
+                            osr.pending = true;
+                            drop(osr);
+                            self.compile(module, wanted);
+                        }
+                        return None;
+                    }
+                }
+            }
+        };
         self.osr_transfers.fetch_add(1, Ordering::Relaxed);
         Some(entry)
     }
@@ -346,9 +432,10 @@ impl Executor for TieredExecutor {
         let module = store.instance(func.instance).module().clone();
         let tier = TierManager::tier_of(&module);
         // An entry from the host counts as a call; with threshold 0 it
-        // starts (or, synchronously, finishes) the compile.
+        // starts (or, synchronously, finishes) the compile. Nothing of this
+        // call is interpreted yet, so it needs no OSR entry.
         if tier.state.load(Ordering::Acquire) == COLD {
-            self.manager.heat(&module, &tier, 1);
+            self.manager.heat(&module, &tier, 1, &Vec::new);
         }
         if self.manager.publish(store, func.instance, &tier)
             || wamr_aot::is_published(store, func.id)

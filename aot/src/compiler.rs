@@ -50,9 +50,10 @@ pub struct CompileJob<'a> {
     pub options: &'a CompileOptions,
     /// Compiler threads; 0 means one per core.
     pub threads: usize,
-    /// Also emit on-stack-replacement entries (`FunctionEntry::osr`), for
-    /// code that takes over from running interpreter activations.
-    pub osr: bool,
+    /// Functions (module indices, ascending) that also get an
+    /// on-stack-replacement entry (`FunctionEntry::osr`), for code that
+    /// takes over running interpreter activations of them.
+    pub osr: &'a [u32],
     /// Called with (functions done, functions in all) as work completes.
     pub progress: Option<&'a (dyn Fn(u32, u32) + Sync)>,
 }
@@ -92,7 +93,7 @@ pub struct CachingCompiler {
     cache: std::sync::Mutex<CacheMap>,
 }
 
-type CacheKey = ([u8; 32], u32, CompileOptions);
+type CacheKey = ([u8; 32], u32, Vec<u32>, CompileOptions);
 type CacheMap = std::collections::HashMap<CacheKey, std::sync::Arc<Vec<u8>>>;
 
 impl CachingCompiler {
@@ -112,7 +113,8 @@ impl Compiler for CachingCompiler {
     fn compile(&self, job: &CompileJob<'_>) -> Result<Vec<u8>, CompileError> {
         let key = (
             crate::container::sha256(job.wasm),
-            job.features.bits() | u32::from(job.osr) << 31,
+            job.features.bits(),
+            job.osr.to_vec(),
             job.options.clone(),
         );
         let cached = self

@@ -153,7 +153,7 @@ impl AotExecutor {
     }
 
     fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
-        compile_module(&*self.compiler, &self.options, module, 0, false)
+        compile_module(&*self.compiler, &self.options, module, 0, &[])
     }
 }
 
@@ -222,7 +222,7 @@ pub fn compile_module(
     options: &CompileOptions,
     module: &Module,
     threads: usize,
-    osr: bool,
+    osr: &[u32],
 ) -> Result<CompiledModule, String> {
     let bytes = compiler
         .compile(&CompileJob {

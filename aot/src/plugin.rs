@@ -18,7 +18,7 @@ pub mod abi {
     use std::ffi::c_void;
 
     /// Bumped on every change to the types or functions below.
-    pub const ABI_VERSION: u32 = 2;
+    pub const ABI_VERSION: u32 = 3;
 
     /// `u32 wamr_plugin_abi_version(void)`.
     pub const ABI_VERSION_SYMBOL: &[u8] = b"wamr_plugin_abi_version";
@@ -72,8 +72,9 @@ pub mod abi {
         pub cpu: Bytes,
         pub features: Bytes,
         pub opt_level: u8,
-        /// `CompileJob::osr`, as 0 or 1.
-        pub osr: u8,
+        /// `CompileJob::osr`: `osr_count` function indices at `osr_funcs`.
+        pub osr_funcs: *const u32,
+        pub osr_count: usize,
         pub threads: u32,
         pub progress: Option<ProgressFn>,
         pub progress_ctx: *mut c_void,
@@ -265,7 +266,8 @@ impl Plugin {
             cpu: abi::Bytes::new(job.options.cpu.as_bytes()),
             features: abi::Bytes::new(job.options.features.as_bytes()),
             opt_level: job.options.opt_level,
-            osr: u8::from(job.osr),
+            osr_funcs: job.osr.as_ptr(),
+            osr_count: job.osr.len(),
             threads: u32::try_from(job.threads).unwrap_or(u32::MAX),
             progress: progress.is_some().then_some(report as abi::ProgressFn),
             progress_ctx: match &progress {

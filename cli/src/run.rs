@@ -230,6 +230,15 @@ fn print_tier_stats(manager: &wamr_rs::tiering::TierManager, total: std::time::D
             Some(t) => format!("{:.3}s", t.as_secs_f64()),
             None => "still compiling".into(),
         };
+        if e.osr_only {
+            eprintln!(
+                "  {}: more OSR entries, asked for at {:.3}s, compiled in {took}{}",
+                e.module,
+                e.queued_at.as_secs_f64(),
+                if e.failed { " (failed)" } else { "" }
+            );
+            continue;
+        }
         let native_from = e.compile_time.map(|t| e.queued_at + t);
         eprintln!(
             "  {} ({} functions): hot at {:.3}s, compiled in {took}{}; {}",

@@ -105,7 +105,7 @@ pub fn compile_objects(
     module: &Module,
     opts: &CompileOptions,
     threads: usize,
-    osr: bool,
+    osr: &[u32],
     progress: Option<&(dyn Fn(u32, u32) + Sync)>,
 ) -> Result<Vec<Vec<u8>>, CompileFailure> {
     let threads = match threads {
@@ -198,7 +198,7 @@ pub fn compile_object(
     module: &Module,
     opts: &CompileOptions,
     functions: Range<u32>,
-    osr: bool,
+    osr: &[u32],
 ) -> Result<Vec<u8>, CompileFailure> {
     let level = match opts.opt_level {
         0 => OptimizationLevel::None,
@@ -213,11 +213,10 @@ pub fn compile_object(
     llvm.set_triple(&machine.get_triple());
     llvm.set_data_layout(&machine.get_target_data().get_data_layout());
     let options = crate::translate::Options {
-        osr,
         inline_rounding: !has_rounding_instructions(&opts),
         memory32_guard: wamr_aot::target::guards_memory32(&opts.triple),
     };
-    translate_module(&cx, &llvm, module, functions.clone(), options)?;
+    translate_module(&cx, &llvm, module, functions.clone(), options, osr)?;
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
     // (of the chunk starting at the first defined function).
     if functions.start == module.num_imported_funcs()

@@ -92,7 +92,11 @@ unsafe fn compile(request: &abi::Request) -> Result<Vec<u8>, String> {
         features,
         options: &options,
         threads: request.threads as usize,
-        osr: request.osr != 0,
+        osr: match request.osr_count {
+            0 => &[],
+            // SAFETY: the caller's list lives for the call.
+            n => unsafe { std::slice::from_raw_parts(request.osr_funcs, n) },
+        },
         progress: request.progress.is_some().then_some(&progress as _),
     };
     crate::compile::compile_aot(&job).map_err(|e| e.to_string())

@@ -43,13 +43,24 @@ pub trait TierUp: Send + Sync + std::fmt::Debug {
     /// `instance` ran another interval's worth. Returns whether native code
     /// was newly published into its slots (the interpreter then drops its
     /// caches of translated code for direct calls).
-    fn tick(&self, store: &Store, instance: InstanceId) -> bool;
+    /// `running` lists the functions of `instance` with interpreted
+    /// activations in this thread's run (module indices, ascending): the
+    /// ones whose compile wants on-stack-replacement entries.
+    fn tick(&self, store: &Store, instance: InstanceId, running: &dyn Fn() -> Vec<u32>) -> bool;
 
     /// The OSR entry of function `func` (module index) of `instance`, once
     /// compiled: `fn(vmctx, frame: *mut u64, loop: u32)` runs the rest of
     /// an interpreted activation from the header of its `loop`-th loop,
     /// reading the locals from `frame` and leaving the results there.
-    fn osr_entry(&self, store: &Store, instance: InstanceId, func: u32) -> Option<*const u8>;
+    /// When there is none yet, the manager may compile one, with entries
+    /// for the `running` functions too (see [`TierUp::tick`]).
+    fn osr_entry(
+        &self,
+        store: &Store,
+        instance: InstanceId,
+        func: u32,
+        running: &dyn Fn() -> Vec<u32>,
+    ) -> Option<*const u8>;
 }
 
 /// What `Machine::tick_at_loop` did.
@@ -303,7 +314,7 @@ impl<'a> Machine<'a> {
         };
         self.budget = tier_up.interval().max(1);
         let instance = self.ctxs[self.ctx].id;
-        if tier_up.tick(self.store, instance) {
+        if tier_up.tick(self.store, instance, &|| self.running_funcs(instance)) {
             // Direct calls must go through the slots again to find it.
             for ctx in &self.ctxs {
                 for code in ctx.local_code.iter() {
@@ -311,6 +322,23 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+    }
+
+    /// The functions of `instance` with activations in this run that have
+    /// OSR points, ascending.
+    fn running_funcs(&self, instance: InstanceId) -> Vec<u32> {
+        let frames = self.frames.iter().map(|f| (f.func, f.ctx));
+        let mut funcs: Vec<u32> = std::iter::once((self.func, self.ctx))
+            .chain(frames)
+            .filter(|&(func, ctx)| !func.is_null() && self.ctxs[ctx].id == instance)
+            // SAFETY: a frame's function lives while the frame does.
+            .map(|(func, _)| unsafe { &*func })
+            .filter(|f| !f.osr_points.is_empty())
+            .map(|f| f.func_index)
+            .collect();
+        funcs.sort_unstable();
+        funcs.dedup();
+        funcs
     }
 
     /// A loop back-edge ran out of budget: tick, and if native code for the
@@ -332,7 +360,8 @@ impl<'a> Machine<'a> {
             return tick::CONTINUE;
         };
         let instance = self.ctxs[self.ctx].id;
-        let Some(entry) = tier_up.osr_entry(self.store, instance, f.func_index) else {
+        let running = || self.running_funcs(instance);
+        let Some(entry) = tier_up.osr_entry(self.store, instance, f.func_index, &running) else {
             return tick::CONTINUE;
         };
         tracing::trace!(func = f.func_index, loop_index, "on-stack replacement");

@@ -127,8 +127,6 @@ pub(crate) fn native_fn_type<'ctx>(
 /// What the translation needs to know of the compile.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Emit OSR entries (see `osr_symbol`).
-    pub osr: bool,
     /// The target rounds floats only through libcalls (see `rounding`).
     pub inline_rounding: bool,
     /// memory32 accesses need no bounds check: the runtime of the target
@@ -139,13 +137,15 @@ pub struct Options {
 /// Translates the defined functions `functions` (function indices) of
 /// `module` into `llvm`. Every other defined function is declared, so that
 /// calls to it stay direct: the linker resolves them against the objects
-/// the rest of the module was compiled into.
+/// the rest of the module was compiled into. Functions in `osr` (module
+/// indices, ascending) that have loops also get an OSR entry.
 pub fn translate_module<'ctx>(
     cx: &'ctx Context,
     llvm: &LlvmModule<'ctx>,
     module: &Module,
     functions: std::ops::Range<u32>,
     options: Options,
+    osr: &[u32],
 ) -> Result<(), CompileError> {
     let imported = module.num_imported_funcs();
     let conv = native_call_conv(llvm);
@@ -172,7 +172,7 @@ pub fn translate_module<'ctx>(
         let t = func::FuncTranslator::new(cx, llvm, module, &natives, index, f, options, false)?;
         let loops = t.translate()?;
         build_trampoline(cx, llvm, module, index, f)?;
-        if options.osr && !loops.is_empty() {
+        if !loops.is_empty() && osr.binary_search(&index).is_ok() {
             build_osr_entry(cx, llvm, module, &natives, index, conv, options)?;
         }
     }

@@ -152,3 +152,42 @@ fn load_file_reads_binaries_and_names_a_missing_file() {
     let err = runtime.load_file(&missing).unwrap_err();
     assert!(err.to_string().contains("missing.wasm"), "{err}");
 }
+
+/// A host function that panics ends the call with a trap naming the panic,
+/// in every tier (the wasm frames below it cannot unwind), and the store
+/// stays usable.
+#[test]
+fn a_panicking_host_function_is_a_trap() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "env" "check" (func $check (param i32) (result i32)))
+            (func (export "run") (param i32) (result i32)
+              (i32.add (call $check (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    for tier in [
+        wamr_rs::Tier::Interp,
+        wamr_rs::Tier::Aot,
+        wamr_rs::Tier::Auto,
+    ] {
+        let Ok(runtime) = Runtime::new().with_tier(tier) else {
+            continue; // a build without that tier
+        };
+        let module = runtime.load(&wasm).unwrap();
+        let mut store = runtime.new_store();
+        let mut linker = Linker::new();
+        linker.func_wrap(&mut store, "env", "check", |x: i32| {
+            assert!(x >= 0, "negative input {x}");
+            x * 2
+        });
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let run: TypedFunc<i32, i32> = instance.get_typed_func(&store, "run").unwrap();
+        let err = run.call(&mut store, -3).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("host function panicked: negative input -3"),
+            "{tier:?}: {err}"
+        );
+        assert_eq!(run.call(&mut store, 4).unwrap(), 9, "{tier:?}");
+    }
+}

@@ -438,14 +438,22 @@ impl Store {
         match &self.funcs[func.index()].kind {
             FuncKind::Host(f) => {
                 let f = f.clone();
-                f(
-                    &mut Caller {
-                        store: self,
-                        instance: caller,
-                    },
-                    args,
-                    results,
-                )
+                let mut caller = Caller {
+                    store: self,
+                    instance: caller,
+                };
+                // A panic must not unwind into the wasm frames below (the
+                // interpreter's and compiled code cannot unwind, and the
+                // process would abort): it becomes a trap that names it.
+                let call = std::panic::AssertUnwindSafe(|| f(&mut caller, args, results));
+                std::panic::catch_unwind(call).unwrap_or_else(|payload| {
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".into());
+                    Err(Trap::host(format!("host function panicked: {what}")))
+                })
             }
             FuncKind::Wasm { instance, index } => {
                 let wasm = WasmFunc {

@@ -38,6 +38,14 @@ struct ModuleTier {
     osr: Mutex<OsrCompiles>,
 }
 
+/// How long an activation without an OSR entry keeps looping in the
+/// interpreter, after the module's code is ready, before it asks for one:
+/// in calls and back-edges. Loops that spend their time in the interpreter
+/// get there within milliseconds; a loop whose body mostly calls native
+/// code gets there slowly and would gain little, and a compile running
+/// beside the program slows it (on CoreMark, by 16% when wasted).
+const OSR_PATIENCE: u64 = 500_000;
+
 /// The first compile gives OSR entries only to the functions running when
 /// the module got hot. An activation that started during that compile and
 /// loops on in the interpreter asks for one more, which brings entries for
@@ -49,6 +57,9 @@ struct OsrCompiles {
     covered: Vec<u32>,
     /// Whether such a compile is queued or running.
     pending: bool,
+    /// Per function without an entry: calls and back-edges its interpreted
+    /// activations ran since the code was ready (see `OSR_PATIENCE`).
+    misses: std::collections::HashMap<u32, u64>,
     /// Code compiled for more OSR entries, newest last; kept while the
     /// module lives, since activations may be running in it.
     later: Vec<Arc<CompiledModule>>,
@@ -379,7 +390,13 @@ impl TierUp for TierManager {
                 match osr.later.iter().rev().find_map(|c| c.osr_entry(defined)) {
                     Some(entry) => entry,
                     None => {
-                        if !osr.pending && osr.covered.binary_search(&func).is_err() {
+                        let interval = u64::from(self.interval());
+                        let missed = osr.misses.entry(func).or_default();
+                        *missed += interval;
+                        if *missed >= OSR_PATIENCE
+                            && !osr.pending
+                            && osr.covered.binary_search(&func).is_err()
+                        {
                             let mut wanted = running();
                             wanted.push(func);
                             wanted.extend_from_slice(&osr.covered);

@@ -302,7 +302,7 @@ fn a_loop_that_started_during_the_compile_gets_its_own_entry() {
         let outer = instance
             .get_typed_func::<i32, i64>(&store, "outer")
             .unwrap();
-        outer.call(&mut store, 300_000).unwrap()
+        outer.call(&mut store, 3_000_000).unwrap()
     };
     let expected = run(&Runtime::new());
     let runtime = auto_runtime(1000, true);

@@ -38,18 +38,14 @@ struct ModuleTier {
     osr: Mutex<OsrCompiles>,
 }
 
-/// How long an activation without an OSR entry keeps looping in the
-/// interpreter, after the module's code is ready, before it asks for one:
-/// in calls and back-edges. Loops that spend their time in the interpreter
-/// get there within milliseconds; a loop whose body mostly calls native
-/// code gets there slowly and would gain little, and a compile running
-/// beside the program slows it (on CoreMark, by 16% when wasted).
-const OSR_PATIENCE: u64 = 500_000;
-
 /// The first compile gives OSR entries only to the functions running when
 /// the module got hot. An activation that started during that compile and
 /// loops on in the interpreter asks for one more, which brings entries for
-/// every function then running (`TierManager::osr_entry`).
+/// every function then running (`TierManager::osr_entry`). It asks only
+/// once it has run on for as long as the first compile took: that compile
+/// costs about as much again, and it slows the program while it runs
+/// beside it (a wasted one cost CoreMark's timed run 16%), so waiting that
+/// long first never loses more than twice what a perfect choice would.
 #[derive(Debug, Default)]
 struct OsrCompiles {
     /// Functions (module indices, ascending) with an OSR entry in the code,
@@ -57,9 +53,8 @@ struct OsrCompiles {
     covered: Vec<u32>,
     /// Whether such a compile is queued or running.
     pending: bool,
-    /// Per function without an entry: calls and back-edges its interpreted
-    /// activations ran since the code was ready (see `OSR_PATIENCE`).
-    misses: std::collections::HashMap<u32, u64>,
+    /// When the first compile's code was ready, and how long it took.
+    ready: Option<(Instant, Duration)>,
     /// Code compiled for more OSR entries, newest last; kept while the
     /// module lives, since activations may be running in it.
     later: Vec<Arc<CompiledModule>>,
@@ -330,6 +325,7 @@ fn compile_into(
             tracing::warn!("tier-up: compiling more OSR entries failed: {e}");
         }
         Ok(code) => {
+            lock(&tier.osr).ready = Some((Instant::now(), elapsed));
             let code = wamr_aot::attach(module, code);
             let _ = tier.code.set(code);
             tier.state.store(READY, Ordering::Release);
@@ -390,13 +386,8 @@ impl TierUp for TierManager {
                 match osr.later.iter().rev().find_map(|c| c.osr_entry(defined)) {
                     Some(entry) => entry,
                     None => {
-                        let interval = u64::from(self.interval());
-                        let missed = osr.misses.entry(func).or_default();
-                        *missed += interval;
-                        if *missed >= OSR_PATIENCE
-                            && !osr.pending
-                            && osr.covered.binary_search(&func).is_err()
-                        {
+                        let waited = osr.ready.is_some_and(|(at, took)| at.elapsed() >= took);
+                        if waited && !osr.pending && osr.covered.binary_search(&func).is_err() {
                             let mut wanted = running();
                             wanted.push(func);
                             wanted.extend_from_slice(&osr.covered);

@@ -282,7 +282,7 @@ const LATE_LOOP: &str = r#"(module
 
 #[test]
 fn a_loop_that_started_during_the_compile_gets_its_own_entry() {
-    let run = |runtime: &Runtime| {
+    let run = |runtime: &Runtime, n: i32| {
         let module = runtime.load(&wat::parse_str(LATE_LOOP).unwrap()).unwrap();
         let mut store = runtime.new_store();
         let mut linker = Linker::new();
@@ -302,11 +302,14 @@ fn a_loop_that_started_during_the_compile_gets_its_own_entry() {
         let outer = instance
             .get_typed_func::<i32, i64>(&store, "outer")
             .unwrap();
-        outer.call(&mut store, 3_000_000).unwrap()
+        outer.call(&mut store, n).unwrap()
     };
-    let expected = run(&Runtime::new());
+    // `outer` must loop on for longer than the first compile takes, which
+    // the interpreter alone would need seconds for: the sum, in Rust.
+    let n = 300_000_000u64;
+    let expected: i64 = (0..n).map(|i| (i as u32 ^ 0x5a5a) as i64).sum();
     let runtime = auto_runtime(1000, true);
-    assert_eq!(run(&runtime), expected);
+    assert_eq!(run(&runtime, n as i32), expected);
     let manager = runtime.tier_manager().unwrap();
     let events = manager.events();
     assert_eq!(events.len(), 2, "{events:?}");

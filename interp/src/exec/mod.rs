@@ -254,6 +254,8 @@ pub struct Machine<'a> {
     trap: Option<Trap>,
     /// Calls and back-edges left before the next `tick`.
     pub(crate) budget: u32,
+    /// Ticks so far (see `tick`).
+    ticks: u32,
     /// Where a jump that ran out of budget goes on after the tick.
     pub(crate) after_tick: *const Op,
     tier_up: Option<Arc<dyn TierUp>>,
@@ -282,6 +284,7 @@ impl<'a> Machine<'a> {
             globals: std::ptr::null(),
             trap: None,
             budget: tier_up.as_ref().map_or(u32::MAX, |t| t.interval().max(1)),
+            ticks: 0,
             after_tick: std::ptr::null(),
             tier_up,
             resume: Resume {
@@ -312,7 +315,12 @@ impl<'a> Machine<'a> {
             self.budget = u32::MAX;
             return;
         };
-        self.budget = tier_up.interval().max(1);
+        // Every other budget is one longer, so that ticks drift through
+        // the counted points of a loop instead of always landing on the
+        // same call (when the loop's count divides the interval) and never
+        // on the back-edge, where on-stack replacement can happen.
+        self.ticks = self.ticks.wrapping_add(1);
+        self.budget = tier_up.interval().max(1).saturating_add(self.ticks & 1);
         let instance = self.ctxs[self.ctx].id;
         if tier_up.tick(self.store, instance, &|| self.running_funcs(instance)) {
             // Direct calls must go through the slots again to find it.

@@ -81,6 +81,27 @@ pub struct TierEvent {
     pub osr_only: bool,
 }
 
+impl OsrCompiles {
+    /// Whether `func`, looping on in the interpreter without an entry,
+    /// should get one now.
+    fn wants_more(&self, func: u32) -> bool {
+        let waited = self.ready.is_some_and(|(at, took)| at.elapsed() >= took);
+        waited && !self.pending && self.covered.binary_search(&func).is_err()
+    }
+
+    /// Records a compile of entries for `func` and the `running` functions
+    /// (beside those covered already) as pending; returns its list.
+    fn cover(&mut self, func: u32, mut running: Vec<u32>) -> Vec<u32> {
+        running.push(func);
+        running.extend_from_slice(&self.covered);
+        running.sort_unstable();
+        running.dedup();
+        self.covered = running.clone();
+        self.pending = true;
+        running
+    }
+}
+
 /// The tier manager: counts hotness, compiles in the background, hands
 /// native code to the interpreter.
 #[derive(Debug)]
@@ -143,11 +164,7 @@ impl TierManager {
 
     /// Whether a compile is in progress or queued.
     pub fn busy(&self) -> bool {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|e| e.compile_time.is_none())
+        lock(&self.events).iter().any(|e| e.compile_time.is_none())
             || self.pending.load(Ordering::Acquire) > 0
     }
 
@@ -159,10 +176,7 @@ impl TierManager {
 
     /// What was compiled so far, in order.
     pub fn events(&self) -> Vec<TierEvent> {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.events).clone()
     }
 
     fn tier_of(module: &Module) -> Arc<ModuleTier> {
@@ -222,7 +236,7 @@ impl TierManager {
     }
 
     fn enqueue(&self, module: Module, osr: Vec<u32>) {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = lock(&self.queue);
         let sender = queue.get_or_insert_with(|| self.spawn_compiler());
         self.pending.fetch_add(1, Ordering::AcqRel);
         // The compiler thread only exits once the sender is gone.
@@ -256,7 +270,7 @@ impl TierManager {
             .name("wamr-tier-up".into())
             .spawn(move || worker(receiver))
         {
-            Ok(handle) => *self.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+            Ok(handle) => *lock(&self.worker) = Some(handle),
             Err(e) => tracing::warn!(
                 "cannot start the background compiler: {e}; staying in the interpreter"
             ),
@@ -296,7 +310,7 @@ fn compile_into(
     let osr_only = tier.code.get().is_some();
     let begun = Instant::now();
     let index = {
-        let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+        let mut events = lock(events);
         events.push(TierEvent {
             module: module
                 .names()
@@ -338,7 +352,7 @@ fn compile_into(
             );
         }
     }
-    let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+    let mut events = lock(events);
     events[index].compile_time = Some(elapsed);
     events[index].failed = failed;
 }
@@ -379,30 +393,16 @@ impl TierUp for TierManager {
             return None;
         }
         let defined = func.checked_sub(module.num_imported_funcs())? as usize;
-        let entry = match tier.code.get()?.osr_entry(defined) {
-            Some(entry) => entry,
-            None => {
-                let mut osr = lock(&tier.osr);
-                match osr.later.iter().rev().find_map(|c| c.osr_entry(defined)) {
-                    Some(entry) => entry,
-                    None => {
-                        let waited = osr.ready.is_some_and(|(at, took)| at.elapsed() >= took);
-                        if waited && !osr.pending && osr.covered.binary_search(&func).is_err() {
-                            let mut wanted = running();
-                            wanted.push(func);
-                            wanted.extend_from_slice(&osr.covered);
-                            wanted.sort_unstable();
-                            wanted.dedup();
-                            osr.covered = wanted.clone();
-                            osr.pending = true;
-                            drop(osr);
-                            self.compile(module, wanted);
-                        }
-                        return None;
-                    }
-                }
+        let entry = tier.code.get()?.osr_entry(defined).or_else(|| {
+            let mut osr = lock(&tier.osr);
+            let later = osr.later.iter().rev().find_map(|c| c.osr_entry(defined));
+            if later.is_none() && osr.wants_more(func) {
+                let wanted = osr.cover(func, running());
+                drop(osr);
+                self.compile(module, wanted);
             }
-        };
+            later
+        })?;
         self.osr_transfers.fetch_add(1, Ordering::Relaxed);
         Some(entry)
     }

@@ -108,7 +108,8 @@ def main():
                  for tier in ("interp", "aot", "auto")}
             best = min(t["interp"], t["aot"])
             ratios.append(t["auto"] / best)
-            print(f"    {wasm[:-5]:24} {t['interp']:7.3f} {t['aot']:7.3f} {t['auto']:7.3f}"
+            name = folder if wasm == "benchmark.wasm" else wasm[:-5]
+            print(f"    {name:24} {t['interp']:7.3f} {t['aot']:7.3f} {t['auto']:7.3f}"
                   f"   {t['auto'] / best:.2f}")
     print(f"    geometric mean of auto / best: {statistics.geometric_mean(ratios):.2f}, "
           f"worst {max(ratios):.2f}")

@@ -62,8 +62,8 @@ pub use wamr_aot::container::MAGIC as AOT_MAGIC;
 /// Compile targets as users name them: `target::compile_options`.
 pub use wamr_aot::target;
 pub use wamr_aot::{
-    COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler,
-    HostTarget,
+    AotImage, AotMeta, COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions,
+    Compiler, HostTarget,
 };
 
 /// The LLVM compiler plugin, shared by the process and loaded on first use

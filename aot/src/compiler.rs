@@ -13,7 +13,7 @@ use crate::container::{HostTarget, WasmFeatures};
 /// The version every `.aot` file records and every loader requires. It
 /// names the runtime, not LLVM: what compiled code depends on is the VM
 /// context layout and the builtins table of this runtime version.
-pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 1)");
+pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 2)");
 
 /// Where and how to compile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,6 +24,9 @@ pub struct CompileOptions {
     pub cpu: String,
     /// An LLVM feature string, e.g. `+sse4.1,+popcnt`.
     pub features: String,
+    /// The target ABI (`lp64d`, `ilp32`, ...; see `crate::target`); empty
+    /// where a target has only one.
+    pub abi: String,
     /// 0 to 3, as `-O`.
     pub opt_level: u8,
 }
@@ -37,6 +40,7 @@ impl CompileOptions {
             cpu: host.native_cpu().to_string(),
             triple: host.triple,
             features: String::new(),
+            abi: String::new(),
             opt_level,
         }
     }

@@ -12,6 +12,7 @@
 //!     target triple    str
 //!     CPU              str
 //!     features         str      LLVM feature string, e.g. "+sse4.1,+popcnt"
+//!     ABI              str      e.g. "lp64d"; empty for the target's default
 //!     opt level        u8       0..=3
 //!     wasm features    u32      bitset, see WASM_FEATURE_BITS
 //!     wasm SHA-256     32 bytes
@@ -45,8 +46,8 @@ use target::Incompatible;
 
 pub const MAGIC: [u8; 8] = *b"\0wamrAOT";
 /// 3: code for x86_64 Linux leaves memory32 accesses to guard regions
-/// (`target::guards_memory32`).
-pub const FORMAT_VERSION: u32 = 3;
+/// (`target::guards_memory32`). 4: the target ABI, and software helpers.
+pub const FORMAT_VERSION: u32 = 4;
 /// Alignment of the code section within the file (the page size of every
 /// supported target).
 pub const CODE_ALIGN: u64 = 4096;
@@ -66,11 +67,14 @@ pub struct AotMeta {
     pub cpu: String,
     /// LLVM feature string, e.g. `+sse4.1,+popcnt`.
     pub features: String,
+    /// The target ABI (`lp64d`, `ilp32`, ...); empty for the default.
+    pub abi: String,
     /// LLVM optimisation level, 0..=3.
     pub opt_level: u8,
     /// The feature set the wasm was validated and compiled with.
     pub wasm_features: WasmFeatures,
-    /// Runtime helpers (VM-context table entries) the code calls.
+    /// Runtime helpers the code calls (`wamr_runtime::helpers::Helper`
+    /// names), in slot order.
     pub helpers: Vec<String>,
 }
 
@@ -182,6 +186,11 @@ pub enum ContainerError {
         "the .aot file was compiled from wasm with SHA-256 {file}, not from this module ({actual})"
     )]
     WasmMismatch { file: String, actual: String },
+    #[error(
+        "the .aot file's code calls runtime helpers this runtime does not provide: {}",
+        .0.join(", ")
+    )]
+    UnknownHelpers(Vec<String>),
     #[error("{0} too large for the .aot format")]
     TooLarge(&'static str),
     #[error("cannot read `{path}`: {source}")]
@@ -273,7 +282,7 @@ impl AotMeta {
     pub fn check_target(&self, host: &HostTarget) -> Result<(), ContainerError> {
         let file = self.describe_target();
         match host.check(&self.triple, &self.cpu, &self.features) {
-            Ok(()) => Ok(()),
+            Ok(()) => self.check_helpers(),
             Err(Incompatible::Triple) => Err(ContainerError::TargetMismatch {
                 file,
                 host: host.to_string(),
@@ -290,6 +299,21 @@ impl AotMeta {
                 file,
                 host: host.to_string(),
             }),
+        }
+    }
+
+    /// Fails unless this runtime provides every helper the code calls.
+    pub fn check_helpers(&self) -> Result<(), ContainerError> {
+        let unknown: Vec<String> = self
+            .helpers
+            .iter()
+            .filter(|name| wamr_runtime::helpers::Helper::from_name(name).is_none())
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(ContainerError::UnknownHelpers(unknown))
         }
     }
 
@@ -313,8 +337,13 @@ impl AotMeta {
         } else {
             &self.features
         };
+        let abi = if self.abi.is_empty() {
+            String::new()
+        } else {
+            format!(", abi `{}`", self.abi)
+        };
         format!(
-            "{} (cpu `{}`, features `{features}`)",
+            "{} (cpu `{}`, features `{features}`{abi})",
             self.triple, self.cpu
         )
     }
@@ -418,6 +447,7 @@ fn encode_header(
     put_str(&mut out, &meta.triple, "target triple")?;
     put_str(&mut out, &meta.cpu, "CPU name")?;
     put_str(&mut out, &meta.features, "feature string")?;
+    put_str(&mut out, &meta.abi, "ABI name")?;
     out.push(meta.opt_level);
     out.extend_from_slice(&meta.wasm_features.bits().to_le_bytes());
     out.extend_from_slice(wasm_sha256);
@@ -580,6 +610,7 @@ impl Parsed {
         let triple = reader.string("target triple")?;
         let cpu = reader.string("CPU name")?;
         let features = reader.string("feature string")?;
+        let abi = reader.string("ABI name")?;
         let opt_level = reader.u8("opt level")?;
         if opt_level > 3 {
             return Err(ContainerError::Malformed(format!(
@@ -623,6 +654,7 @@ impl Parsed {
                 triple,
                 cpu,
                 features,
+                abi,
                 opt_level,
                 wasm_features,
                 helpers,

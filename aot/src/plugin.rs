@@ -18,7 +18,7 @@ pub mod abi {
     use std::ffi::c_void;
 
     /// Bumped on every change to the types or functions below.
-    pub const ABI_VERSION: u32 = 3;
+    pub const ABI_VERSION: u32 = 4;
 
     /// `u32 wamr_plugin_abi_version(void)`.
     pub const ABI_VERSION_SYMBOL: &[u8] = b"wamr_plugin_abi_version";
@@ -71,6 +71,7 @@ pub mod abi {
         pub triple: Bytes,
         pub cpu: Bytes,
         pub features: Bytes,
+        pub abi: Bytes,
         pub opt_level: u8,
         /// `CompileJob::osr`: `osr_count` function indices at `osr_funcs`.
         pub osr_funcs: *const u32,
@@ -265,6 +266,7 @@ impl Plugin {
             triple: abi::Bytes::new(job.options.triple.as_bytes()),
             cpu: abi::Bytes::new(job.options.cpu.as_bytes()),
             features: abi::Bytes::new(job.options.features.as_bytes()),
+            abi: abi::Bytes::new(job.options.abi.as_bytes()),
             opt_level: job.options.opt_level,
             osr_funcs: job.osr.as_ptr(),
             osr_count: job.osr.len(),

@@ -23,9 +23,14 @@ pub struct AotArgs {
     /// Target CPU: x86-64, x86-64-v2, x86-64-v3, x86-64-v4, native; generic-rv32/64 for RISC-V.
     #[arg(long)]
     cpu: Option<String>,
-    /// CPU features to add or remove, e.g. `+sse4.1,+popcnt`.
+    /// CPU features to add or remove, e.g. `+sse4.1,+popcnt`, `+m,+a,+c,+f,+d`.
     #[arg(long, value_name = "FEATURES")]
     cpu_features: Option<String>,
+    /// RISC-V ABI: ilp32, ilp32f, ilp32d (riscv32); lp64, lp64f, lp64d
+    /// (riscv64). Default: hard float in the widest float registers the
+    /// features give.
+    #[arg(long, value_name = "ABI")]
+    target_abi: Option<String>,
     /// Compiler threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -41,6 +46,7 @@ pub fn aot(args: AotArgs) -> Result<()> {
         &args.target,
         args.cpu.as_deref(),
         args.cpu_features.as_deref(),
+        args.target_abi.as_deref(),
         args.opt_level,
     )?;
     let wasm = input::read_wasm(&args.file)?;

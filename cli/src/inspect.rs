@@ -8,9 +8,34 @@ use wamr_rs::{Config, ExternKind, IndexType, Module, ValType};
 use crate::input;
 
 pub fn inspect(path: &Path) -> Result<()> {
+    if input::is_aot(path) {
+        // The header and the embedded module, readable for any target.
+        let bytes = std::fs::read(path)?;
+        let image = wamr_rs::AotImage::from_bytes(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        print!("{}", describe_aot(&image.meta));
+        let module = Module::new(&Config::default(), image.wasm)?;
+        print!("{}", describe(&module));
+        return Ok(());
+    }
     let module = input::load(path, &Config::default())?;
     print!("{}", describe(&module));
     Ok(())
+}
+
+fn describe_aot(meta: &wamr_rs::AotMeta) -> String {
+    let helpers = if meta.helpers.is_empty() {
+        "none".to_string()
+    } else {
+        meta.helpers.join(", ")
+    };
+    format!(
+        "aot: {} -O{}\ncompiler: {}\nruntime helpers ({}): {helpers}\n",
+        meta.describe_target(),
+        meta.opt_level,
+        meta.compiler_version,
+        meta.helpers.len()
+    )
 }
 
 fn describe(m: &Module) -> String {

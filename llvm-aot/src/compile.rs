@@ -8,6 +8,7 @@
 //! producers emit related functions next to each other and LLVM inlines
 //! only within a chunk.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,9 +17,11 @@ use inkwell::OptimizationLevel;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
+use wamr_aot::target::{Arch, Capabilities};
 use wamr_aot::{
     AotImage, AotMeta, COMPILER_VERSION, CompileJob, CompileOptions, FunctionEntry, HostTarget,
 };
+use wamr_runtime::helpers::Helper;
 use wamr_runtime::{Config, Module};
 
 use crate::link::{LinkError, link_objects};
@@ -63,7 +66,16 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
     let opts = resolve_cpu(job.options);
     let started = std::time::Instant::now();
     let objects = compile_objects(&module, &opts, job.threads, job.osr, job.progress)?;
-    let linked = link_objects(&objects.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
+    let linked = link_objects(
+        &objects
+            .iter()
+            .map(|o| o.bytes.as_slice())
+            .collect::<Vec<_>>(),
+    )?;
+    let helpers: std::collections::BTreeSet<Helper> = objects
+        .iter()
+        .flat_map(|o| o.helpers.iter().copied())
+        .collect();
     let find = |name: String| {
         linked
             .symbols
@@ -84,9 +96,10 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
         triple: opts.triple.clone(),
         cpu: opts.cpu.clone(),
         features: opts.features.clone(),
+        abi: opts.abi.clone(),
         opt_level: opts.opt_level.min(3),
         wasm_features: job.features,
-        helpers: Vec::new(),
+        helpers: helpers.iter().map(|h| h.name().to_string()).collect(),
     };
     let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries).to_bytes()?;
     tracing::debug!(
@@ -99,6 +112,14 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
     Ok(bytes)
 }
 
+/// A relocatable object of compiled functions, and the runtime helpers its
+/// code calls.
+#[derive(Debug, Clone)]
+pub struct CompiledObject {
+    pub bytes: Vec<u8>,
+    pub helpers: BTreeSet<Helper>,
+}
+
 /// Compiles every defined function of `module` into one object per chunk,
 /// on `threads` threads (0: one per core).
 pub fn compile_objects(
@@ -107,7 +128,7 @@ pub fn compile_objects(
     threads: usize,
     osr: &[u32],
     progress: Option<&(dyn Fn(u32, u32) + Sync)>,
-) -> Result<Vec<Vec<u8>>, CompileFailure> {
+) -> Result<Vec<CompiledObject>, CompileFailure> {
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -130,7 +151,7 @@ pub fn compile_objects(
     crate::init_backends();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    type Slot = Option<Result<Vec<u8>, CompileFailure>>;
+    type Slot = Option<Result<CompiledObject, CompileFailure>>;
     let results: Mutex<Vec<Slot>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..threads.min(chunks.len()) {
@@ -199,7 +220,7 @@ pub fn compile_object(
     opts: &CompileOptions,
     functions: Range<u32>,
     osr: &[u32],
-) -> Result<Vec<u8>, CompileFailure> {
+) -> Result<CompiledObject, CompileFailure> {
     let level = match opts.opt_level {
         0 => OptimizationLevel::None,
         1 => OptimizationLevel::Less,
@@ -207,7 +228,7 @@ pub fn compile_object(
         _ => OptimizationLevel::Aggressive,
     };
     let opts = resolve_cpu(opts);
-    let machine = crate::target_machine(&opts.triple, &opts.cpu, &opts.features, level)?;
+    let machine = crate::target_machine(&opts.triple, &opts.cpu, &opts.features, &opts.abi, level)?;
     let cx = Context::create();
     let llvm = cx.create_module("wasm");
     llvm.set_triple(&machine.get_triple());
@@ -231,10 +252,19 @@ pub fn compile_object(
     let passes = format!("default<O{}>", opts.opt_level.min(3));
     llvm.run_passes(&passes, &machine, PassBuilderOptions::create())
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
+    let helpers = match Arch::parse(&opts.triple) {
+        Ok((Arch::X86_64, _)) | Err(_) => BTreeSet::new(),
+        Ok((arch, _)) => {
+            crate::legalize::legalize(&cx, &llvm, Capabilities::of(&opts), arch == Arch::Riscv64)?
+        }
+    };
     let buffer = machine
         .write_to_memory_buffer(&llvm, FileType::Object)
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
-    Ok(buffer.as_slice().to_vec())
+    Ok(CompiledObject {
+        bytes: buffer.as_slice().to_vec(),
+        helpers,
+    })
 }
 
 /// Whether the target rounds floats in hardware (SSE4.1's `roundss`);

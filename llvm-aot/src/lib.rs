@@ -5,6 +5,7 @@
 //!   (native entries, array-call trampolines, builtins, pending-trap flag).
 //! - `compile`: IR -> optimised relocatable objects, compiled in parallel,
 //!   and the whole way to `.aot` bytes.
+//! - `legalize`: operations the target lacks -> calls of runtime helpers.
 //! - `link`: objects -> one position-independent blob with no relocations
 //!   left and no undefined symbols (contract 6).
 //! - `plugin`: the C ABI this crate exports when built as the shared
@@ -13,6 +14,7 @@
 //! Running compiled code needs none of this: see `wamr-aot`.
 
 pub mod compile;
+pub mod legalize;
 pub mod link;
 pub mod plugin;
 pub mod translate;
@@ -21,7 +23,8 @@ pub use link::{LinkError, LinkedCode, link, link_objects};
 
 use inkwell::OptimizationLevel;
 use inkwell::targets::{
-    CodeModel, InitializationConfig, RelocMode, Target, TargetMachine, TargetTriple,
+    CodeModel, InitializationConfig, RelocMode, Target, TargetMachine, TargetMachineOptions,
+    TargetTriple,
 };
 
 /// The LLVM compiler, linked into this process (the plugin is the same
@@ -66,26 +69,31 @@ pub fn init_backends() {
 }
 
 /// Creates a position-independent target machine (compiled code is mapped
-/// wherever the loader puts it, contract 6).
+/// wherever the loader puts it, contract 6). `abi` (RISC-V: `lp64d`, ...)
+/// must have been checked against the features (`wamr_aot::target`):
+/// LLVM aborts the process on some mismatches.
 pub fn target_machine(
     triple: &str,
     cpu: &str,
     features: &str,
+    abi: &str,
     opt: OptimizationLevel,
 ) -> Result<TargetMachine, CompileError> {
     init_backends();
     let triple_ref = TargetTriple::create(triple);
     let target = Target::from_triple(&triple_ref)
         .map_err(|e| CompileError::UnknownTarget(triple.to_string(), e.to_string()))?;
+    let mut options = TargetMachineOptions::new()
+        .set_cpu(cpu)
+        .set_features(features)
+        .set_level(opt)
+        .set_reloc_mode(RelocMode::PIC)
+        .set_code_model(CodeModel::Default);
+    if !abi.is_empty() {
+        options = options.set_abi(abi);
+    }
     target
-        .create_target_machine(
-            &triple_ref,
-            cpu,
-            features,
-            opt,
-            RelocMode::PIC,
-            CodeModel::Default,
-        )
+        .create_target_machine_from_options(&triple_ref, options)
         .ok_or_else(|| CompileError::TargetMachine {
             triple: triple.to_string(),
             cpu: cpu.to_string(),
@@ -108,6 +116,7 @@ mod tests {
             "x86_64-unknown-linux-gnu",
             "x86-64",
             "+sse4.1",
+            "",
             OptimizationLevel::Aggressive,
         )
         .unwrap();
@@ -120,6 +129,7 @@ mod tests {
                 "riscv64-unknown-linux-gnu",
                 "generic-rv64",
                 "+m,+a",
+                "lp64",
                 OptimizationLevel::Default
             )
             .is_ok()
@@ -129,7 +139,7 @@ mod tests {
     #[test]
     fn unknown_target_is_an_error() {
         let err =
-            target_machine("mips-unknown-linux", "", "", OptimizationLevel::None).unwrap_err();
+            target_machine("mips-unknown-linux", "", "", "", OptimizationLevel::None).unwrap_err();
         assert!(err.to_string().contains("mips-unknown-linux"), "{err}");
     }
 }

@@ -68,6 +68,7 @@ unsafe fn compile(request: &abi::Request) -> Result<Vec<u8>, String> {
         triple: text(request.triple),
         cpu: text(request.cpu),
         features: text(request.features),
+        abi: text(request.abi),
         opt_level: request.opt_level,
     };
     let report = |done: u32, total: u32| {

@@ -18,6 +18,7 @@ fn meta() -> AotMeta {
         triple: "x86_64-unknown-linux-gnu".into(),
         cpu: "x86-64".into(),
         features: String::new(),
+        abi: String::new(),
         opt_level: 2,
         wasm_features: WasmFeatures::from_runtime(&wamr_runtime::Features::default()),
         helpers: Vec::new(),
@@ -178,6 +179,7 @@ fn linked_llvm_code_runs_from_an_aot_file() {
     let machine = wamr_llvm_aot::target_machine(
         "x86_64-unknown-linux-gnu",
         "x86-64",
+        "",
         "",
         OptimizationLevel::Default,
     )
@@ -364,6 +366,7 @@ fn bench_programs_compile_for_every_x86_64_level_without_libcalls() {
                 triple: "x86_64-unknown-linux-gnu".into(),
                 cpu: cpu.into(),
                 features: features.into(),
+                abi: String::new(),
                 opt_level: 3,
             };
             let bytes = compile_aot(&CompileJob {

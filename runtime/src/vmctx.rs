@@ -7,7 +7,7 @@
 //! (contract 2: one memory, read by every tier).
 //!
 //! ```text
-//! VMContext (repr(C), 8-byte fields, offsets fixed by `layout` below)
+//! VMContext (repr(C), offsets fixed by `layout` below)
 //!   +0   memories   -> [*mut VMMemory; n]   base, length (bytes)
 //!   +8   tables     -> [*mut VMTable; n]    base (RawRef elements), length
 //!   +16  globals    -> [*mut VMGlobal; n]   16-byte cells
@@ -16,6 +16,11 @@
 //!   +40  builtins   -> Builtins             runtime entry points for compiled code
 //!   +48  state      -> VMStoreState         per store: pending trap, native stack limit
 //! ```
+//!
+//! Every pointer here sits in an 8-byte little-endian cell, on 32-bit
+//! targets too (the address in the low half): one layout for every target,
+//! which the C header of `wamr-rs aot --format object` spells out for
+//! embedders that run compiled code without this runtime.
 //!
 //! Compiled code never unwinds: a trap is recorded in `VMStoreState::trap`
 //! (through the `raise_trap` builtin) and every compiled function returns
@@ -111,6 +116,9 @@ pub struct Builtins {
         b: u64,
         c: u64,
     ) -> u64,
+    /// Software helpers for instructions the target lacks, one slot per
+    /// [`crate::helpers::Helper`] in discriminant order.
+    pub helpers: crate::helpers::HelperTable,
 }
 
 /// The builtins every VM context points at.
@@ -119,6 +127,7 @@ pub static BUILTINS: Builtins = Builtins {
     raise_trap: builtin_raise_trap,
     call_func: crate::store::builtin_call_func,
     bulk: crate::store::builtin_bulk,
+    helpers: crate::helpers::HELPER_TABLE,
 };
 
 /// # Safety
@@ -178,6 +187,8 @@ pub mod layout {
     pub const BUILTIN_RAISE_TRAP: usize = 8;
     pub const BUILTIN_CALL_FUNC: usize = 16;
     pub const BUILTIN_BULK: usize = 24;
+    /// Slot of helper `h` at `BUILTIN_HELPERS + 8 * h as usize`.
+    pub const BUILTIN_HELPERS: usize = 32;
 }
 
 #[cfg(test)]
@@ -212,5 +223,10 @@ mod tests {
         assert_eq!(offset_of!(Builtins, raise_trap), BUILTIN_RAISE_TRAP);
         assert_eq!(offset_of!(Builtins, call_func), BUILTIN_CALL_FUNC);
         assert_eq!(offset_of!(Builtins, bulk), BUILTIN_BULK);
+        assert_eq!(offset_of!(Builtins, helpers), BUILTIN_HELPERS);
+        assert_eq!(
+            size_of::<Builtins>(),
+            BUILTIN_HELPERS + 8 * crate::helpers::Helper::COUNT
+        );
     }
 }

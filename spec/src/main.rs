@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     };
     let cpu = match args.cpu.as_deref().map(|cpu| {
         let host = wamr_rs::HostTarget::detect();
-        wamr_rs::target::compile_options(&host.triple, Some(cpu), None, 3)
+        wamr_rs::target::compile_options(&host.triple, Some(cpu), None, None, 3)
     }) {
         Some(Err(e)) => {
             eprintln!("error: {e}");

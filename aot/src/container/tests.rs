@@ -9,9 +9,10 @@ fn meta() -> AotMeta {
         triple: "x86_64-unknown-linux-gnu".into(),
         cpu: "x86-64".into(),
         features: "+sse4.1,+popcnt".into(),
+        abi: String::new(),
         opt_level: 3,
         wasm_features: WasmFeatures::from_runtime(&wamr_runtime::Features::default()),
-        helpers: vec!["memory_grow".into(), "trap".into()],
+        helpers: vec!["i64_div_s".into(), "f64_add".into()],
     }
 }
 
@@ -106,6 +107,7 @@ fn round_trip_of_empty_parts() {
         triple: String::new(),
         cpu: String::new(),
         features: String::new(),
+        abi: String::new(),
         opt_level: 0,
         wasm_features: WasmFeatures::default(),
         helpers: Vec::new(),
@@ -293,13 +295,14 @@ fn contents_are_validated() {
     let err = crafted(|b| b[functions_at + 4 + 24 + 3] ^= 1);
     assert!(matches!(err, ContainerError::EmbeddedWasmMismatch), "{err}");
     // Unknown feature bits, bad opt level, bad UTF-8: find the fields after
-    // the four strings.
+    // the five strings.
     let meta = meta();
     let strings = [
         &meta.compiler_version,
         &meta.triple,
         &meta.cpu,
         &meta.features,
+        &meta.abi,
     ];
     let opt_at = FIXED_HEADER_LEN + strings.iter().map(|s| 4 + s.len()).sum::<usize>();
     let err = crafted(|b| b[opt_at] = 9);
@@ -368,6 +371,35 @@ fn wrong_target_names_both_targets() {
         ..host
     };
     assert!(image.check_target(&able).is_ok());
+
+    let mut riscv_abi = riscv_meta_with_abi();
+    riscv_abi.helpers.clear();
+    let err = AotImage::new(riscv_abi, &wasm, &code, functions())
+        .check_target(&able)
+        .unwrap_err();
+    assert!(err.to_string().contains("abi `lp64`"), "{err}");
+
+    let mut unknown = meta();
+    unknown.helpers = vec!["i64_div_s".into(), "__divdi3".into(), "f9_frob".into()];
+    let err = AotImage::new(unknown, &wasm, &code, functions())
+        .check_target(&able)
+        .unwrap_err();
+    assert!(matches!(err, ContainerError::UnknownHelpers(_)), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("does not provide: __divdi3, f9_frob"),
+        "{err}"
+    );
+}
+
+fn riscv_meta_with_abi() -> AotMeta {
+    AotMeta {
+        triple: "riscv64-unknown-linux-gnu".into(),
+        cpu: "generic-rv64".into(),
+        features: "+m,+a,+c".into(),
+        abi: "lp64".into(),
+        ..meta()
+    }
 }
 
 #[test]

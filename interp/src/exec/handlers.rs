@@ -11,10 +11,10 @@
 use wamr_runtime::TrapKind;
 
 use super::Machine;
-use super::numeric::*;
 use super::op::{Exit, Function, Op};
 use super::regs::{Mem, Regs};
 use crate::code::{CompiledFunc, Instr, MemOp};
+use wamr_runtime::numeric::*;
 
 /// Continues with the op at `$ip`.
 macro_rules! next {

@@ -4,7 +4,6 @@
 
 mod bulk;
 mod handlers;
-mod numeric;
 mod op;
 mod regs;
 

@@ -73,6 +73,19 @@ pub(crate) fn native_call_conv(llvm: &LlvmModule<'_>) -> u32 {
     }
 }
 
+/// Marks `f` as needing nothing outside the object: `nounwind` (no
+/// `.eh_frame`), `no-builtins` (no loop turned into a `memset` or
+/// `memcpy` call, which compiled code could not reach).
+fn self_contained<'ctx>(cx: &'ctx Context, f: FunctionValue<'ctx>) {
+    use inkwell::attributes::{Attribute, AttributeLoc};
+    let nounwind = cx.create_enum_attribute(Attribute::get_named_enum_kind_id("nounwind"), 0);
+    f.add_attribute(AttributeLoc::Function, nounwind);
+    f.add_attribute(
+        AttributeLoc::Function,
+        cx.create_string_attribute("no-builtins", ""),
+    );
+}
+
 /// Symbol of defined function `index`'s native entry.
 pub fn func_symbol(index: u32) -> String {
     format!("wasm_f{index}")
@@ -158,13 +171,7 @@ pub fn translate_module<'ctx>(
         f.as_global_value()
             .set_visibility(inkwell::GlobalVisibility::Hidden);
         f.set_call_conventions(conv);
-        f.add_attribute(
-            inkwell::attributes::AttributeLoc::Function,
-            cx.create_enum_attribute(
-                inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind"),
-                0,
-            ),
-        );
+        self_contained(cx, f);
         natives.push(f);
     }
     for index in functions {
@@ -210,6 +217,7 @@ fn build_osr_entry<'ctx>(
         Some(Linkage::Internal),
     );
     variant.set_call_conventions(conv);
+    self_contained(cx, variant);
     func::FuncTranslator::new(cx, llvm, module, natives, index, variant, options, true)?
         .translate()?;
 
@@ -217,6 +225,7 @@ fn build_osr_entry<'ctx>(
         .void_type()
         .fn_type(&[ptr.into(), ptr.into(), cx.i32_type().into()], false);
     let entry = llvm.add_function(&osr_symbol(index), ty, Some(Linkage::External));
+    self_contained(cx, entry);
     entry
         .as_global_value()
         .set_visibility(inkwell::GlobalVisibility::Hidden);
@@ -285,13 +294,7 @@ fn build_trampoline<'ctx>(
     let t = llvm.add_function(&trampoline_symbol(index), ty, Some(Linkage::External));
     t.as_global_value()
         .set_visibility(inkwell::GlobalVisibility::Hidden);
-    t.add_attribute(
-        inkwell::attributes::AttributeLoc::Function,
-        cx.create_enum_attribute(
-            inkwell::attributes::Attribute::get_named_enum_kind_id("nounwind"),
-            0,
-        ),
-    );
+    self_contained(cx, t);
     let b = cx.create_builder();
     b.position_at_end(cx.append_basic_block(t, "entry"));
     let vmctx = t.get_nth_param(0).unwrap().into_pointer_value();

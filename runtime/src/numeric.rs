@@ -2,7 +2,7 @@
 //! signed-zero-aware min/max, round-to-even, and trapping float-to-int
 //! conversions.
 
-use wamr_runtime::TrapKind;
+use crate::TrapKind;
 
 macro_rules! min_max {
     ($min:ident, $max:ident, $t:ty, $quiet:expr) => {

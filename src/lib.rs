@@ -59,6 +59,8 @@ pub use runtime::{Runtime, Tier};
 pub use typed::{TypedFunc, WasmTy, WasmTypeList};
 /// The first bytes of every `.aot` file.
 pub use wamr_aot::container::MAGIC as AOT_MAGIC;
+/// Compiled code packaged for static linking: `embed::embed_kit`.
+pub use wamr_aot::embed;
 /// Compile targets as users name them: `target::compile_options`.
 pub use wamr_aot::target;
 pub use wamr_aot::{

@@ -16,6 +16,7 @@
 pub mod code_memory;
 pub mod compiler;
 pub mod container;
+pub mod embed;
 pub mod executor;
 pub mod plugin;
 pub mod target;

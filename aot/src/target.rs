@@ -265,16 +265,21 @@ pub struct Capabilities {
     /// (RISC-V Zbb); without it and without a multiplier LLVM would expand
     /// them into multiplications.
     pub bit_count: bool,
+    /// Compressed instructions (RISC-V C), which the ELF header records.
+    pub compressed: bool,
 }
 
 impl Capabilities {
     /// The capabilities of `options`' target (an unknown triple is taken
     /// to be x86_64-like: everything in hardware).
     pub fn of(options: &CompileOptions) -> Self {
-        match Arch::parse(&options.triple) {
-            Ok((arch @ (Arch::Riscv32 | Arch::Riscv64), _)) => {
-                Capabilities::riscv(arch, &options.features)
-            }
+        Capabilities::for_target(&options.triple, &options.features)
+    }
+
+    /// The capabilities of `triple` with the LLVM feature string `features`.
+    pub fn for_target(triple: &str, features: &str) -> Self {
+        match Arch::parse(triple) {
+            Ok((arch @ (Arch::Riscv32 | Arch::Riscv64), _)) => Capabilities::riscv(arch, features),
             _ => Capabilities {
                 xlen: 64,
                 mul: true,
@@ -282,6 +287,7 @@ impl Capabilities {
                 f32: true,
                 f64: true,
                 bit_count: true,
+                compressed: false,
             },
         }
     }
@@ -309,6 +315,7 @@ impl Capabilities {
             f32: has("f") || has("d"),
             f64: has("d"),
             bit_count: has("zbb"),
+            compressed: has("c"),
         }
     }
 }

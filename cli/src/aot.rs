@@ -2,7 +2,7 @@
 //! Flag names follow the peers' AOT compilers (`wamrc`).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -31,6 +31,14 @@ pub struct AotArgs {
     /// features give.
     #[arg(long, value_name = "ABI")]
     target_abi: Option<String>,
+    /// What to write: `aot` (a file `wamr-rs run` maps) or `object` (an ELF
+    /// relocatable object to link statically, plus a C header beside it).
+    #[arg(long, value_enum, default_value_t = Format::Aot)]
+    format: Format,
+    /// With `--format object`: the prefix of every symbol and C name
+    /// (default: the output file's name).
+    #[arg(long, value_name = "IDENT")]
+    name: Option<String>,
     /// Compiler threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -39,6 +47,12 @@ pub struct AotArgs {
     output: PathBuf,
     /// The module (.wasm or .wat).
     file: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Aot,
+    Object,
 }
 
 pub fn aot(args: AotArgs) -> Result<()> {
@@ -59,8 +73,10 @@ pub fn aot(args: AotArgs) -> Result<()> {
         .with_context(|| args.file.display().to_string())?;
     let elapsed = started.elapsed();
     progress.finish();
-    std::fs::write(&args.output, &bytes)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    match args.format {
+        Format::Aot => write(&args.output, &bytes)?,
+        Format::Object => write_object(&args, &bytes)?,
+    }
     eprintln!(
         "compiled {} for {} (cpu {}, features `{}`, -O{}) in {:.2}s: {} bytes",
         args.file.display(),
@@ -72,6 +88,44 @@ pub fn aot(args: AotArgs) -> Result<()> {
         bytes.len()
     );
     Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The object at `args.output` and its header beside it (`.h`).
+fn write_object(args: &AotArgs, aot: &[u8]) -> Result<()> {
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => c_name(&args.output),
+    };
+    let image = wamr_rs::AotImage::from_bytes(aot)?;
+    let kit = wamr_rs::embed::embed_kit(&image, &name)?;
+    let header = args.output.with_extension("h");
+    write(&args.output, &kit.object)?;
+    write(&header, kit.header.as_bytes())?;
+    eprintln!(
+        "wrote {} and {} (symbols `{name}_*`)",
+        args.output.display(),
+        header.display()
+    );
+    Ok(())
+}
+
+/// A C identifier from a file name: `app-1.o` -> `app_1`.
+fn c_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map_or("module".into(), |s| s.to_string_lossy());
+    let mut name: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    name
 }
 
 /// `functions done/total` on one terminal line, redrawn in place.

@@ -6,6 +6,7 @@
 //! an `assert_invalid` into a false failure.
 
 mod directive;
+pub mod riscv;
 mod spectest;
 mod values;
 

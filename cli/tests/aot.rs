@@ -107,6 +107,79 @@ fn bad_targets_and_flags_are_refused_before_compiling() {
         &["unknown CPU feature `sse9`"],
     );
     assert_error(&out(&["--opt-level", "4"]), 2, &["4"]);
+    let rv32 = |features: &str, abi: &str| {
+        out(&[
+            "--target",
+            "riscv32",
+            "--cpu-features",
+            features,
+            "--target-abi",
+            abi,
+        ])
+    };
+    assert_error(&rv32("+m,+a,+f", "ilp32d"), 1, &["`ilp32d`", "add `+d`"]);
+    assert_error(
+        &rv32("+m,+d", "lp64d"),
+        1,
+        &["unknown ABI `lp64d` for riscv32", "ilp32, ilp32f, ilp32d"],
+    );
+    assert_error(&rv32("+m,+v", "ilp32"), 1, &["unknown CPU feature `v`"]);
+    assert_error(&out(&["--target-abi", "ilp32"]), 1, &["x86_64 has one ABI"]);
+    assert_error(&out(&["--format", "elf"]), 2, &["elf"]);
+}
+
+#[test]
+fn object_format_writes_an_elf_object_and_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile(
+        dir.path(),
+        "fib-kit.o",
+        &example("fib.wat"),
+        &[
+            "--target",
+            "riscv32",
+            "--cpu-features",
+            "+m,+c",
+            "--format",
+            "object",
+        ],
+    );
+    let bytes = std::fs::read(&obj).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    assert_eq!(bytes[4], 1, "ELFCLASS32");
+    let header = std::fs::read_to_string(dir.path().join("fib-kit.h")).unwrap();
+    // Named after the file, with the export's entry and the module's facts.
+    assert!(
+        header.contains("void fib_kit_fib(struct wamr_vmctx *vmctx, uint64_t *values);"),
+        "{header}"
+    );
+    assert!(
+        header.contains("#define FIB_KIT_HELPER_COUNT 0"),
+        "{header}"
+    );
+    assert!(header.contains("_Static_assert(offsetof(struct wamr_vmctx, builtins) == 40"));
+    // Soft-float riscv32 needs helpers, and the header lists them.
+    let float = dir.path().join("float.wat");
+    std::fs::write(
+        &float,
+        "(module (func (export \"half\") (param f64) (result f64) (f64.div (local.get 0) (f64.const 3))))",
+    )
+    .unwrap();
+    compile(
+        dir.path(),
+        "soft.o",
+        float.to_str().unwrap(),
+        &[
+            "--target", "riscv32", "--format", "object", "--name", "soft",
+        ],
+    );
+    let header = std::fs::read_to_string(dir.path().join("soft.h")).unwrap();
+    assert!(
+        header.contains("static const uint16_t soft_helpers[] = {WAMR_HELPER_F64_DIV};"),
+        "{header}"
+    );
+    let inspect = wamr(&["inspect", dir.path().join("fib-kit.o").to_str().unwrap()]);
+    assert_ne!(inspect.status.code(), Some(0), "an object is not a module");
 }
 
 #[test]
@@ -120,6 +193,14 @@ fn an_aot_file_for_another_target_is_refused() {
     );
     let out = wamr(&["run", "--invoke", "fib", rv.to_str().unwrap(), "3"]);
     assert_error(&out, 1, &["compiled for riscv64", "this host is x86_64"]);
+    // `inspect` reads any target's header.
+    let out = wamr(&["inspect", rv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("abi `lp64d`") && shown.contains("runtime helpers (0): none"),
+        "{shown}"
+    );
 }
 
 #[test]

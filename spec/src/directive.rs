@@ -36,6 +36,14 @@ struct Context<'r> {
     diverged: bool,
 }
 
+/// A parse buffer over a .wast file's text, which may use confusing
+/// Unicode (in names, as the spec tests do).
+pub fn parse_buffer(text: &str) -> wast::parser::Result<wast::parser::ParseBuffer<'_>> {
+    let mut lexer = wast::lexer::Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    wast::parser::ParseBuffer::new_with_lexer(lexer)
+}
+
 /// Runs `text` (a .wast file called `label`) and counts its directives.
 pub fn run_wast(runtime: &Runtime, label: &str, text: &str) -> Summary {
     let mut summary = Summary::default();
@@ -43,9 +51,7 @@ pub fn run_wast(runtime: &Runtime, label: &str, text: &str) -> Summary {
         summary.failed += 1;
         summary.failures.push(format!("FAIL {label}:{line}: {msg}"));
     };
-    let mut lexer = wast::lexer::Lexer::new(text);
-    lexer.allow_confusing_unicode(true);
-    let buf = match wast::parser::ParseBuffer::new_with_lexer(lexer) {
+    let buf = match parse_buffer(text) {
         Ok(b) => b,
         Err(e) => {
             fail(&mut summary, 0, format!("cannot lex: {e}"));

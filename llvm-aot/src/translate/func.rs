@@ -435,7 +435,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
 
     /// After a call: return at once if the callee left a trap pending.
     pub(super) fn check_pending_trap(&mut self) -> Res {
-        let state = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
+        let state = vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
         let flag = self
             .b
             .build_load(self.i32(), state, "trap")?
@@ -463,14 +463,14 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
 
     /// The builtin function pointer at byte `offset` of the builtins table.
     pub(super) fn builtin(&self, offset: usize) -> Res<PointerValue<'ctx>> {
-        let table = vm::load_ptr(
+        let table = vm::load_fixed_ptr(
             self.cx,
             &self.b,
             self.vmctx,
             layout::VMCTX_BUILTINS,
             "builtins",
         )?;
-        vm::load_ptr(self.cx, &self.b, table, offset, "builtin")
+        vm::load_fixed_ptr(self.cx, &self.b, table, offset, "builtin")
     }
 
     /// Prologue: trap when the native stack is below the store's limit.
@@ -483,7 +483,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         let sp = self
             .b
             .build_ptr_to_int(frame.into_pointer_value(), self.i64(), "sp")?;
-        let state = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
+        let state = vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_STATE, "state")?;
         let limit_at = vm::field(self.cx, &self.b, state, layout::STATE_STACK_LIMIT)?;
         let limit = self
             .b

@@ -73,16 +73,31 @@ pub(crate) fn native_call_conv(llvm: &LlvmModule<'_>) -> u32 {
     }
 }
 
-/// Marks `f` as needing nothing outside the object: `nounwind` (no
-/// `.eh_frame`), `no-builtins` (no loop turned into a `memset` or
-/// `memcpy` call, which compiled code could not reach).
+/// Attributes of every function this module defines:
+/// - needing nothing outside the object: `nounwind` (no `.eh_frame`),
+///   `no-builtins` (no loop turned into a `memset` or `memcpy` call, which
+///   compiled code could not reach);
+/// - the first parameter is a live VM context: non-null, aligned, and its
+///   fields readable anywhere, so LLVM may hoist their loads out of loops.
 fn self_contained<'ctx>(cx: &'ctx Context, f: FunctionValue<'ctx>) {
     use inkwell::attributes::{Attribute, AttributeLoc};
-    let nounwind = cx.create_enum_attribute(Attribute::get_named_enum_kind_id("nounwind"), 0);
-    f.add_attribute(AttributeLoc::Function, nounwind);
+    let attr = |name: &str, value: u64| {
+        cx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), value)
+    };
+    f.add_attribute(AttributeLoc::Function, attr("nounwind", 0));
     f.add_attribute(
         AttributeLoc::Function,
         cx.create_string_attribute("no-builtins", ""),
+    );
+    let vmctx = AttributeLoc::Param(0);
+    f.add_attribute(vmctx, attr("nonnull", 0));
+    f.add_attribute(vmctx, attr("align", 8));
+    f.add_attribute(
+        vmctx,
+        attr(
+            "dereferenceable",
+            wamr_runtime::vmctx::layout::VMCTX_SIZE as u64,
+        ),
     );
 }
 

@@ -268,7 +268,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             }
             O::RefFunc { function_index } => {
                 let funcs =
-                    vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
+                    vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
                 let slot = vm::array_ptr(self.cx, &self.b, funcs, function_index, "slot")?;
                 let v = self.b.build_ptr_to_int(slot, self.i64(), "ref")?;
                 self.push(v);
@@ -286,7 +286,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
 
     /// Memory `mem`'s base pointer and byte length, read from its VM view.
     fn memory_view(&self, mem: u32) -> Res<(PointerValue<'ctx>, IntValue<'ctx>)> {
-        let memories = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_MEMORIES, "mems")?;
+        let memories =
+            vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_MEMORIES, "mems")?;
         let view = vm::array_ptr(self.cx, &self.b, memories, mem, "mem")?;
         let base = vm::load_ptr(self.cx, &self.b, view, layout::VMMEMORY_BASE, "base")?;
         let len_at = vm::field(self.cx, &self.b, view, layout::VMMEMORY_LENGTH)?;
@@ -419,7 +420,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     }
 
     fn global_cell(&self, index: u32) -> Res<PointerValue<'ctx>> {
-        let globals = vm::load_ptr(
+        let globals = vm::load_fixed_ptr(
             self.cx,
             &self.b,
             self.vmctx,
@@ -435,7 +436,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let ty = self.module.func_type(index).clone();
         let imported = self.module.num_imported_funcs();
         if index < imported {
-            let funcs = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
+            let funcs =
+                vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;
             let slot = vm::array_ptr(self.cx, &self.b, funcs, index, "slot")?;
             return self.call_through_builtin(&ty, slot);
         }
@@ -537,7 +539,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             self.b.build_int_z_extend(index, self.i64(), "i")?
         };
         let i64t = self.i64();
-        let tables = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TABLES, "tables")?;
+        let tables =
+            vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TABLES, "tables")?;
         let view = vm::array_ptr(self.cx, &self.b, tables, table, "table")?;
         let elems = vm::load_ptr(self.cx, &self.b, view, layout::VMTABLE_BASE, "elems")?;
         let len_at = vm::field(self.cx, &self.b, view, layout::VMTABLE_LENGTH)?;
@@ -555,16 +558,14 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         self.trap_if(null, TrapKind::UninitializedElement)?;
         let slot = self.b.build_int_to_ptr(r, self.ptr_t(), "slot")?;
         let type_id_at = vm::field(self.cx, &self.b, slot, layout::VMFUNCREF_TYPE_ID)?;
-        let type_id = self
-            .b
-            .build_load(self.i32(), type_id_at, "tid")?
-            .into_int_value();
-        let ids = vm::load_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TYPE_IDS, "ids")?;
+        let type_id = self.b.build_load(self.i32(), type_id_at, "tid")?;
+        vm::mark_invariant(self.cx, type_id)?;
+        let type_id = type_id.into_int_value();
+        let ids = vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_TYPE_IDS, "ids")?;
         let want_at = vm::field(self.cx, &self.b, ids, type_index as usize * 4)?;
-        let want = self
-            .b
-            .build_load(self.i32(), want_at, "want")?
-            .into_int_value();
+        let want = self.b.build_load(self.i32(), want_at, "want")?;
+        vm::mark_invariant(self.cx, want)?;
+        let want = want.into_int_value();
         let bad = self
             .b
             .build_int_compare(IntPredicate::NE, type_id, want, "bad")?;
@@ -586,7 +587,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let args = self.pop_n(ty.params().len());
         let base = self.stack.len();
         self.b.position_at_end(native_bb);
-        let callee_vmctx = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
+        let callee_vmctx =
+            vm::load_fixed_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let fty = native_fn_type(self.cx, ty)?;
@@ -684,7 +686,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let args = self.pop_n(ty.params().len());
 
         self.b.position_at_end(native_bb);
-        let callee_vmctx = vm::load_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
+        let callee_vmctx =
+            vm::load_fixed_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
         call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let fty = native_fn_type(self.cx, &ty)?;

@@ -21,6 +21,36 @@ pub fn load_ptr<'ctx>(
         .into_pointer_value())
 }
 
+/// Loads the pointer at byte `offset` of the struct at `base`, a field
+/// that never changes while the instance lives (the VM context's fields,
+/// its arrays' elements, the builtins): marked `invariant.load`, so LLVM
+/// may reuse one load across calls and hoist it out of loops.
+pub fn load_fixed_ptr<'ctx>(
+    cx: &'ctx Context,
+    b: &Builder<'ctx>,
+    base: PointerValue<'ctx>,
+    offset: usize,
+    name: &str,
+) -> Result<PointerValue<'ctx>, CompileError> {
+    let at = field(cx, b, base, offset)?;
+    let load = b.build_load(cx.ptr_type(Default::default()), at, name)?;
+    mark_invariant(cx, load)?;
+    Ok(load.into_pointer_value())
+}
+
+/// Marks the load `v` as reading memory that never changes.
+pub fn mark_invariant<'ctx>(
+    cx: &'ctx Context,
+    v: BasicValueEnum<'ctx>,
+) -> Result<(), CompileError> {
+    use inkwell::values::BasicValue;
+    let inst = v
+        .as_instruction_value()
+        .ok_or_else(|| CompileError::llvm("invariant mark on a non-instruction"))?;
+    inst.set_metadata(cx.metadata_node(&[]), cx.get_kind_id("invariant.load"))
+        .map_err(CompileError::llvm)
+}
+
 /// The address of byte `offset` of the struct at `base`.
 pub fn field<'ctx>(
     cx: &'ctx Context,
@@ -43,7 +73,8 @@ pub fn field<'ctx>(
     })
 }
 
-/// Element `index` of the pointer array at `array`.
+/// Element `index` of one of the VM context's pointer arrays (fixed while
+/// the instance lives).
 pub fn array_ptr<'ctx>(
     cx: &'ctx Context,
     b: &Builder<'ctx>,
@@ -51,7 +82,7 @@ pub fn array_ptr<'ctx>(
     index: u32,
     name: &str,
 ) -> Result<PointerValue<'ctx>, CompileError> {
-    load_ptr(cx, b, array, index as usize * 8, name)
+    load_fixed_ptr(cx, b, array, index as usize * 8, name)
 }
 
 /// A wasm value from its 64-bit slot encoding.

@@ -284,11 +284,20 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         self.module.memories()[mem as usize].index == IndexType::I64
     }
 
+    /// Whether memory `mem` lives in a guard reservation
+    /// (`wamr_runtime::guard`), so that its accesses need no bounds check.
+    fn guarded(&self, mem: u32) -> bool {
+        !self.is_memory64(mem) && self.options.memory32_guard
+    }
+
     /// Memory `mem`'s base pointer and byte length, read from its VM view.
     fn memory_view(&self, mem: u32) -> Res<(PointerValue<'ctx>, IntValue<'ctx>)> {
         let memories =
             vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_MEMORIES, "mems")?;
         let view = vm::array_ptr(self.cx, &self.b, memories, mem, "mem")?;
+        // Re-read after every call, even where the base cannot move (a
+        // guarded memory32): marking it invariant kept it live across whole
+        // functions and cost CoreMark 5% in register pressure.
         let base = vm::load_ptr(self.cx, &self.b, view, layout::VMMEMORY_BASE, "base")?;
         let len_at = vm::field(self.cx, &self.b, view, layout::VMMEMORY_LENGTH)?;
         let len = self
@@ -351,7 +360,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         };
         // A guarded memory32 needs no check: every index + offset + size
         // lands inside its reservation, where a fault is the trap.
-        let guarded = !self.is_memory64(mem) && self.options.memory32_guard;
+        let guarded = self.guarded(mem);
         if !guarded {
             let oob = self
                 .b

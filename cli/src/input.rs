@@ -8,6 +8,11 @@ use wamr_rs::{Config, Module};
 /// The wasm binary in `path`; text format is accepted and assembled.
 pub fn read_wasm(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    wasm_from(path, bytes)
+}
+
+/// The wasm binary in `bytes`, the contents of `path`.
+fn wasm_from(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
     }
@@ -64,12 +69,23 @@ pub fn load(path: &Path, config: &Config) -> Result<Module> {
 /// Loads `path` for `runtime`: an `.aot` file with its code mapped, or a
 /// wasm/wat module.
 pub fn load_for(path: &Path, runtime: &wamr_rs::Runtime) -> Result<Module> {
-    if is_aot(path) {
+    use std::io::Read;
+    // One open: the first bytes tell the kind; a module is read on from there.
+    let cannot = |e| anyhow::Error::new(e).context(format!("cannot read {}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(wamr_rs::AOT_MAGIC.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes == wamr_rs::AOT_MAGIC {
+        // Mapped from the file, so that code runs straight from it.
         Ok(runtime.load_aot_file(path)?)
     } else {
-        let bytes = read_wasm(path)?;
+        file.read_to_end(&mut bytes).map_err(cannot)?;
+        let wasm = wasm_from(path, bytes)?;
         runtime
-            .load(&bytes)
+            .load(&wasm)
             .with_context(|| format!("{}", path.display()))
     }
 }

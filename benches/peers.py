@@ -3,12 +3,13 @@
 
 Whole-process time of each program in ../shared/bench/sightglass/ (median of
 --runs), for
-  - wamr-rs --tier aot (compiling the module first: what `wasmtime run` does),
-  - wamr-rs --tier auto,
-  - wasmtime run (its `bench.start`/`bench.end` imports are served by a
-    preloaded no-op module),
-and the ratios wamr-rs / wasmtime with their geometric means (below 1.0:
-wamr-rs is faster). Needs `wasmtime` on PATH
+  - precompiled code: a `wamr-rs aot --opt-level 3 --cpu native` file, and
+    `wasmtime compile` output run with `--allow-precompiled`;
+  - compiling as it runs: wamr-rs --tier auto, and `wasmtime run` of the
+    .wasm (which compiles the module first);
+(wasmtime's `bench.start`/`bench.end` imports are served by a preloaded
+no-op module), and the ratios wamr-rs / wasmtime with their geometric
+means (below 1.0: wamr-rs is faster). Needs `wasmtime` on PATH
 (`cargo install wasmtime-cli --version 48.0.8 --locked`) and
 `cargo build --release -p wamr-cli`.
 
@@ -56,8 +57,8 @@ def main():
     version = subprocess.run([args.wasmtime, "--version"], capture_output=True,
                              text=True).stdout.strip()
     print(f"whole process, median of {args.runs} (s); {version}")
-    print(f"    {'program':24} {'aot':>7} {'auto':>7} {'wasmtime':>9}   aot/wt  auto/wt")
-    aot_ratios, auto_ratios = [], []
+    print(f"    {'program':24} {'.aot':>7} {'.cwasm':>7}  ratio   {'auto':>7} {'wt run':>7}  ratio")
+    pre_ratios, run_ratios = [], []
     for folder in sorted(os.listdir(BENCH)):
         d = os.path.join(BENCH, folder)
         if not os.path.isdir(d):
@@ -66,21 +67,28 @@ def main():
             work = os.path.join(tmp, folder)
             os.makedirs(work, exist_ok=True)
             subprocess.run(["cp", "-r", d + "/.", work], check=True)
-            runs = range(args.runs)
+            aot_file, cwasm = wasm[:-5] + ".aot", wasm[:-5] + ".cwasm"
+            subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
+                            wasm], cwd=work, check=True, stderr=subprocess.DEVNULL)
+            subprocess.run([args.wasmtime, "compile", "-o", cwasm, wasm], cwd=work, check=True)
+
+            def med(cmd):
+                return statistics.median(seconds(cmd, work) for _ in range(args.runs))
+
             wamr = [WAMR, "run", "--bench-markers", "--dir", "."]
-            aot = statistics.median(seconds(wamr[:2] + ["--tier", "aot"] + wamr[2:] + [wasm],
-                                            work) for _ in runs)
-            auto = statistics.median(seconds(wamr[:2] + ["--tier", "auto"] + wamr[2:] + [wasm],
-                                             work) for _ in runs)
-            wt_cmd = [args.wasmtime, "run", "--dir", ".", "--preload", f"bench={stub}", wasm]
-            wt = statistics.median(seconds(wt_cmd, work) for _ in runs)
-            aot_ratios.append(aot / wt)
-            auto_ratios.append(auto / wt)
+            wt = [args.wasmtime, "run", "--dir", ".", "--preload", f"bench={stub}"]
+            aot = med(wamr + [aot_file])
+            wt_pre = med(wt[:2] + ["--allow-precompiled"] + wt[2:] + [cwasm])
+            auto = med(wamr[:2] + ["--tier", "auto"] + wamr[2:] + [wasm])
+            wt_run = med(wt + [wasm])
+            pre_ratios.append(aot / wt_pre)
+            run_ratios.append(auto / wt_run)
             name = folder if wasm == "benchmark.wasm" else wasm[:-5]
-            print(f"    {name:24} {aot:7.3f} {auto:7.3f} {wt:9.3f}   {aot / wt:6.2f}"
-                  f"  {auto / wt:6.2f}")
-    print(f"    geometric mean wamr-rs / wasmtime: aot {statistics.geometric_mean(aot_ratios):.2f}, "
-          f"auto {statistics.geometric_mean(auto_ratios):.2f}")
+            print(f"    {name:24} {aot:7.3f} {wt_pre:7.3f} {aot / wt_pre:6.2f}   {auto:7.3f}"
+                  f" {wt_run:7.3f} {auto / wt_run:6.2f}")
+    print(f"    geometric mean wamr-rs / wasmtime: precompiled "
+          f"{statistics.geometric_mean(pre_ratios):.2f}, compiling as it runs "
+          f"{statistics.geometric_mean(run_ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -32,10 +32,9 @@ pub fn load_fixed_ptr<'ctx>(
     offset: usize,
     name: &str,
 ) -> Result<PointerValue<'ctx>, CompileError> {
-    let at = field(cx, b, base, offset)?;
-    let load = b.build_load(cx.ptr_type(Default::default()), at, name)?;
-    mark_invariant(cx, load)?;
-    Ok(load.into_pointer_value())
+    let ptr = load_ptr(cx, b, base, offset, name)?;
+    mark_invariant(cx, ptr.into())?;
+    Ok(ptr)
 }
 
 /// Marks the load `v` as reading memory that never changes.

@@ -25,8 +25,9 @@ import sys
 import tempfile
 import time
 
+import sightglass
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "..", "shared", "bench", "sightglass")
 WAMR = os.path.join(ROOT, "target", "release", "wamr-rs")
 
 BENCH_STUB = '(module (func (export "start")) (func (export "end")))'
@@ -59,33 +60,25 @@ def main():
     print(f"whole process, median of {args.runs} (s); {version}")
     print(f"    {'program':24} {'.aot':>7} {'.cwasm':>7}  ratio   {'auto':>7} {'wt run':>7}  ratio")
     pre_ratios, run_ratios = [], []
-    for folder in sorted(os.listdir(BENCH)):
-        d = os.path.join(BENCH, folder)
-        if not os.path.isdir(d):
-            continue
-        for wasm in sorted(f for f in os.listdir(d) if f.endswith(".wasm")):
-            work = os.path.join(tmp, folder)
-            os.makedirs(work, exist_ok=True)
-            subprocess.run(["cp", "-r", d + "/.", work], check=True)
-            aot_file, cwasm = wasm[:-5] + ".aot", wasm[:-5] + ".cwasm"
-            subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
-                            wasm], cwd=work, check=True, stderr=subprocess.DEVNULL)
-            subprocess.run([args.wasmtime, "compile", "-o", cwasm, wasm], cwd=work, check=True)
+    for name, work, wasm in sightglass.programs(tmp):
+        aot_file, cwasm = wasm[:-5] + ".aot", wasm[:-5] + ".cwasm"
+        subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
+                        wasm], cwd=work, check=True, stderr=subprocess.DEVNULL)
+        subprocess.run([args.wasmtime, "compile", "-o", cwasm, wasm], cwd=work, check=True)
 
-            def med(cmd):
-                return statistics.median(seconds(cmd, work) for _ in range(args.runs))
+        def med(cmd):
+            return statistics.median(seconds(cmd, work) for _ in range(args.runs))
 
-            wamr = [WAMR, "run", "--bench-markers", "--dir", "."]
-            wt = [args.wasmtime, "run", "--dir", ".", "--preload", f"bench={stub}"]
-            aot = med(wamr + [aot_file])
-            wt_pre = med(wt[:2] + ["--allow-precompiled"] + wt[2:] + [cwasm])
-            auto = med(wamr[:2] + ["--tier", "auto"] + wamr[2:] + [wasm])
-            wt_run = med(wt + [wasm])
-            pre_ratios.append(aot / wt_pre)
-            run_ratios.append(auto / wt_run)
-            name = folder if wasm == "benchmark.wasm" else wasm[:-5]
-            print(f"    {name:24} {aot:7.3f} {wt_pre:7.3f} {aot / wt_pre:6.2f}   {auto:7.3f}"
-                  f" {wt_run:7.3f} {auto / wt_run:6.2f}")
+        wamr = [WAMR, "run", "--bench-markers", "--dir", "."]
+        wt = [args.wasmtime, "run", "--dir", ".", "--preload", f"bench={stub}"]
+        aot = med(wamr + [aot_file])
+        wt_pre = med(wt[:2] + ["--allow-precompiled"] + wt[2:] + [cwasm])
+        auto = med(wamr[:2] + ["--tier", "auto"] + wamr[2:] + [wasm])
+        wt_run = med(wt + [wasm])
+        pre_ratios.append(aot / wt_pre)
+        run_ratios.append(auto / wt_run)
+        print(f"    {name:24} {aot:7.3f} {wt_pre:7.3f} {aot / wt_pre:6.2f}   {auto:7.3f}"
+              f" {wt_run:7.3f} {auto / wt_run:6.2f}")
     print(f"    geometric mean wamr-rs / wasmtime: precompiled "
           f"{statistics.geometric_mean(pre_ratios):.2f}, compiling as it runs "
           f"{statistics.geometric_mean(run_ratios):.2f}")

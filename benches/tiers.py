@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+import sightglass
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "..", "shared", "bench")
 WAMR = os.path.join(ROOT, "target", "release", "wamr-rs")
@@ -95,22 +97,14 @@ def main():
     print("(c) Sightglass, whole process (s): interp, aot (compile included), auto, "
           "auto / best")
     ratios = []
-    for folder in sorted(os.listdir(os.path.join(BENCH, "sightglass"))):
-        d = os.path.join(BENCH, "sightglass", folder)
-        if not os.path.isdir(d):
-            continue
-        for wasm in sorted(f for f in os.listdir(d) if f.endswith(".wasm")):
-            work = os.path.join(tmp, folder)
-            os.makedirs(work, exist_ok=True)
-            subprocess.run(["cp", "-r", d + "/.", work], check=True)
-            base = [WAMR, "run", "--bench-markers", "--dir", "."]
-            t = {tier: median(base[:2] + ["--tier", tier] + base[2:] + [wasm], args.runs, work)
-                 for tier in ("interp", "aot", "auto")}
-            best = min(t["interp"], t["aot"])
-            ratios.append(t["auto"] / best)
-            name = folder if wasm == "benchmark.wasm" else wasm[:-5]
-            print(f"    {name:24} {t['interp']:7.3f} {t['aot']:7.3f} {t['auto']:7.3f}"
-                  f"   {t['auto'] / best:.2f}")
+    for name, work, wasm in sightglass.programs(tmp):
+        base = [WAMR, "run", "--bench-markers", "--dir", "."]
+        t = {tier: median(base[:2] + ["--tier", tier] + base[2:] + [wasm], args.runs, work)
+             for tier in ("interp", "aot", "auto")}
+        best = min(t["interp"], t["aot"])
+        ratios.append(t["auto"] / best)
+        print(f"    {name:24} {t['interp']:7.3f} {t['aot']:7.3f} {t['auto']:7.3f}"
+              f"   {t['auto'] / best:.2f}")
     print(f"    geometric mean of auto / best: {statistics.geometric_mean(ratios):.2f}, "
           f"worst {max(ratios):.2f}")
 

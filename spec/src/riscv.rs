@@ -147,13 +147,11 @@ pub enum Outcome {
     Trapped(u32),
 }
 
+/// The wasm 2.0 feature set of the spec runs, with or without memory64.
 fn features(memory64: bool) -> Features {
     Features {
         memory64,
-        extended_const: false,
-        tail_call: false,
-        multi_memory: false,
-        ..Features::default()
+        ..crate::wasm2()
     }
 }
 

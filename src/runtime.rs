@@ -64,8 +64,10 @@ pub struct Runtime {
     compiler: Arc<dyn Compiler>,
     /// The `auto` tier's manager, when that tier is selected.
     tier_manager: Option<Arc<TierManager>>,
-    /// What the `aot` and `auto` tiers compile for (default: this host, -O3).
-    compile_options: CompileOptions,
+    /// What the `aot` and `auto` tiers compile for; `None`: this host at
+    /// -O3, found when first needed (probing the CPU is start-up cost an
+    /// interpreted run need not pay).
+    compile_options: Option<CompileOptions>,
 }
 
 impl fmt::Debug for Runtime {
@@ -97,7 +99,7 @@ impl Runtime {
             executor: Some(Arc::new(wamr_interp::Interpreter::new())),
             compiler,
             tier_manager: None,
-            compile_options: CompileOptions::host(3),
+            compile_options: None,
         }
     }
 
@@ -113,8 +115,14 @@ impl Runtime {
     /// -O3 (the code must still run here). Takes effect for tiers selected
     /// after this call.
     pub fn with_compile_options(mut self, options: CompileOptions) -> Self {
-        self.compile_options = options;
+        self.compile_options = Some(options);
         self
+    }
+
+    fn compile_options(&self) -> CompileOptions {
+        self.compile_options
+            .clone()
+            .unwrap_or_else(|| CompileOptions::host(3))
     }
 
     /// Selects the tier. A tier this build cannot run yet is an error, never
@@ -127,7 +135,7 @@ impl Runtime {
             Tier::Auto => {
                 let manager = Arc::new(TierManager::new(
                     self.compiler.clone(),
-                    self.compile_options.clone(),
+                    self.compile_options(),
                     self.config.tier_up,
                 ));
                 self.tier_manager = Some(manager.clone());
@@ -142,7 +150,7 @@ impl Runtime {
     /// The `aot` tier: modules loaded from `.aot` files run their own code;
     /// others are compiled for `compile_options`.
     fn aot_executor(&self) -> AotExecutor {
-        AotExecutor::new(self.compiler.clone(), self.compile_options.clone())
+        AotExecutor::new(self.compiler.clone(), self.compile_options())
     }
 
     /// The `auto` tier's manager (what it compiled, and when), when that

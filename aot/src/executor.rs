@@ -46,10 +46,12 @@ impl CompiledModule {
     pub fn from_image(module: &Module, image: &AotImage<'_>) -> Result<Self, LoadError> {
         check_functions(module, &image.functions)?;
         let code = CodeMemory::from_bytes(image.code).map_err(ContainerError::CodeMapping)?;
-        Ok(CompiledModule {
-            code,
-            entries: image.functions.clone(),
-        })
+        Ok(CompiledModule::new(module, code, image.functions.clone()))
+    }
+
+    fn new(module: &Module, code: CodeMemory, entries: Vec<FunctionEntry>) -> Self {
+        crate::perf_map::record(module, code.bytes(), &entries);
+        CompiledModule { code, entries }
     }
 
     /// The OSR entry of defined function `defined`, if compiled with one
@@ -97,10 +99,7 @@ pub fn load_aot_file(config: &Config, path: impl AsRef<Path>) -> Result<Module, 
     file.check_target(&HostTarget::detect())?;
     let module = module_for(config, file.meta().wasm_features, file.wasm())?;
     check_functions(&module, file.functions())?;
-    let compiled = CompiledModule {
-        code: file.map_code()?,
-        entries: file.functions().to_vec(),
-    };
+    let compiled = CompiledModule::new(&module, file.map_code()?, file.functions().to_vec());
     attach(&module, compiled);
     Ok(module)
 }

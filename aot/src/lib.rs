@@ -10,6 +10,7 @@
 //! - `target`: targets, CPUs and features as users name them, checked.
 //! - `executor`: runs modules as native code through the runtime's store,
 //!   and loads `.aot` files.
+//! - `perf_map`: names for compiled code in `perf` profiles (`WAMR_PERF_MAP=1`).
 //!
 //! The compiler itself lives in `wamr-llvm-aot`.
 
@@ -18,6 +19,7 @@ pub mod compiler;
 pub mod container;
 pub mod embed;
 pub mod executor;
+pub mod perf_map;
 pub mod plugin;
 pub mod target;
 

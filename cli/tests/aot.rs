@@ -245,3 +245,35 @@ fn an_aot_file_is_not_compiled_again() {
     let out = wamr(&["aot", "-o", "again.aot", fib.to_str().unwrap()]);
     assert_error(&out, 1, &["is an .aot file"]);
 }
+
+#[test]
+fn perf_map_names_the_compiled_functions() {
+    let child = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+        .args([
+            "run",
+            "--tier",
+            "aot",
+            "--invoke",
+            "fib",
+            &example("fib.wat"),
+            "10",
+        ])
+        .env("WAMR_PERF_MAP", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the wamr-rs binary runs");
+    let map = PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout).trim(), "55");
+    let lines = std::fs::read_to_string(&map).expect("the perf map was written");
+    std::fs::remove_file(&map).unwrap();
+    // `ADDR SIZE NAME`, hex numbers, the function by its name-section name.
+    let fib = lines
+        .lines()
+        .find(|l| l.ends_with(" wasm fib"))
+        .unwrap_or_else(|| panic!("no line for fib in:\n{lines}"));
+    let fields: Vec<&str> = fib.splitn(3, ' ').collect();
+    assert!(u64::from_str_radix(fields[0], 16).unwrap() > 0, "{fib}");
+    assert!(u64::from_str_radix(fields[1], 16).unwrap() > 0, "{fib}");
+    assert!(lines.contains(" wasm fib (array call)"), "{lines}");
+}

@@ -49,6 +49,30 @@ pub enum CompileFailure {
     Container(#[from] wamr_aot::ContainerError),
 }
 
+/// LLVM's inliner threshold at -O3, in place of its default of 250. A wasm
+/// call costs compiled code more than a native call does (the prologue's
+/// stack check, the trap-flag check after it, callee-popped `tailcc`
+/// arguments, and values that the wasm passes through linear memory which
+/// only inlining lets stay in registers), so inlining pays off sooner.
+/// Measured: CoreMark +2% (33,200 to 33,900, the same at every code
+/// placement), Sightglass geometric mean -1% run time, compile time +10%.
+const O3_INLINE_THRESHOLD: i32 = 500;
+
+fn pass_options(opt_level: u8) -> PassBuilderOptions {
+    let options = PassBuilderOptions::create();
+    if opt_level >= 3 {
+        // SAFETY: `options` is a live pass-builder options object, which
+        // this call only configures.
+        unsafe {
+            inkwell::llvm_sys::transforms::pass_builder::LLVMPassBuilderOptionsSetInlinerThreshold(
+                options.as_mut_ptr(),
+                O3_INLINE_THRESHOLD,
+            );
+        }
+    }
+    options
+}
+
 /// `cpu` as LLVM gets it: `native` means the host's best verifiable level.
 pub fn resolve_cpu(opts: &CompileOptions) -> CompileOptions {
     let mut resolved = opts.clone();
@@ -250,7 +274,7 @@ pub fn compile_object(
     llvm.verify()
         .map_err(|e| CompileFailure::Verify(e.to_string()))?;
     let passes = format!("default<O{}>", opts.opt_level.min(3));
-    llvm.run_passes(&passes, &machine, PassBuilderOptions::create())
+    llvm.run_passes(&passes, &machine, pass_options(opts.opt_level))
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
     let helpers = match Arch::parse(&opts.triple) {
         Ok((Arch::X86_64, _)) | Err(_) => BTreeSet::new(),

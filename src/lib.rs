@@ -44,6 +44,7 @@
 //! WASI programs: see [`Linker::define_wasi`]. A complete program is
 //! `examples/embed.rs`.
 
+mod affinity;
 mod host;
 mod instance;
 mod linker;

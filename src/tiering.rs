@@ -257,7 +257,12 @@ impl TierManager {
         let started = self.started;
         let pending = self.pending.clone();
         let cancelled = self.cancelled.clone();
+        // The first tier-up request comes from the thread running wasm.
+        let interpreter_cpu = crate::affinity::current_cpu();
         let worker = move |receiver: Receiver<Job>| {
+            if let Some(cpu) = interpreter_cpu {
+                crate::affinity::avoid_cpu(cpu);
+            }
             while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
                     let job = (&module, osr.as_slice());

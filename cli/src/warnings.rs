@@ -76,21 +76,23 @@ impl<S: Fn(&str) + Send + Sync + 'static> Subscriber for Warnings<S> {
 /// Collects an event's fields into one line.
 struct Line(String);
 
+impl Line {
+    /// `message` bare, other fields as ` name=value`.
+    fn push(&mut self, field: &Field, value: &dyn fmt::Display) {
+        let _ = match field.name() {
+            "message" => write!(self.0, " {value}"),
+            name => write!(self.0, " {name}={value}"),
+        };
+    }
+}
+
 impl Visit for Line {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            let _ = write!(self.0, " {value}");
-        } else {
-            let _ = write!(self.0, " {}={value}", field.name());
-        }
+        self.push(field, &value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.0, " {value:?}");
-        } else {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
+        self.push(field, &format_args!("{value:?}"));
     }
 }
 

@@ -8,8 +8,9 @@
 //! Values are stored in slots as bits: an i32 (and an f32) always
 //! zero-extended, which lets memory32 and memory64 share address handling.
 //!
-//! Every instruction is 16 bytes (checked by a test); operands that do not
-//! fit live in side tables of the [`CompiledFunc`].
+//! An instruction has at most four 32-bit operands (24 bytes, checked by a
+//! test); operands that do not fit live in side tables of the
+//! [`CompiledFunc`].
 
 /// A frame slot index, relative to the frame base.
 pub type Slot = u32;
@@ -72,9 +73,12 @@ instrs! {
     CallIndirect { type_index: u32, table: u32, base: Slot },
     ReturnCall { func: u32, base: Slot },
     ReturnCallIndirect { type_index: u32, table: u32, base: Slot },
-    /// `select`: `dst = if slot[dst + 2] != 0 { a } else { b }` (condition
-    /// sits where the stack puts it).
-    Select { dst: Slot, a: Slot, b: Slot },
+    /// `select`: `dst = if cond != 0 { a } else { b }`.
+    Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
+    /// `select` with a 32-bit constant first operand.
+    SelectImmA { dst: Slot, cond: Slot, imm: u32, b: Slot },
+    /// `select` with a 32-bit constant second operand.
+    SelectImmB { dst: Slot, cond: Slot, a: Slot, imm: u32 },
 
     // Fused compare-and-branch (the hottest pair in loops).
     BrIfI32Eq { a: Slot, b: Slot, target: Pc },
@@ -97,6 +101,16 @@ instrs! {
     BrIfI32LeUImm { a: Slot, imm: i32, target: Pc },
     BrIfI32GeSImm { a: Slot, imm: i32, target: Pc },
     BrIfI32GeUImm { a: Slot, imm: i32, target: Pc },
+    /// Jump if `a & b` is non-zero (a bit test).
+    BrIfI32AndNez { a: Slot, b: Slot, target: Pc },
+    BrIfI32AndEqz { a: Slot, b: Slot, target: Pc },
+    BrIfI32AndImmNez { a: Slot, imm: i32, target: Pc },
+    BrIfI32AndImmEqz { a: Slot, imm: i32, target: Pc },
+    /// `dst = a + imm`, then jump if the sum is non-zero (a loop counter
+    /// stepped and tested).
+    BrIfI32AddImmNez { dst: Slot, a: Slot, imm: i32, target: Pc },
+    /// `dst = a + imm`, then jump if the sum is zero.
+    BrIfI32AddImmEqz { dst: Slot, a: Slot, imm: i32, target: Pc },
 
     // Globals and references.
     GlobalGet { dst: Slot, global: u32 },
@@ -170,8 +184,55 @@ instrs! {
     // `dst = a op imm` (a constant right operand fused in).
     immediate {
         I32AddImm, I32MulImm, I32AndImm, I32OrImm, I32XorImm, I32ShlImm, I32ShrSImm, I32ShrUImm,
-        I32EqImm, I32NeImm, I32LtSImm, I32LtUImm, I32GtSImm, I32GtUImm, I64AddImm, I64AndImm,
-        I64ShlImm, I64ShrUImm,
+        I32EqImm, I32NeImm, I32LtSImm, I32LtUImm, I32GtSImm, I32GtUImm, I32LeSImm, I32LeUImm,
+        I32GeSImm, I32GeUImm, I64AddImm, I64AndImm, I64ShlImm, I64ShrUImm,
+    }
+}
+
+impl Instr {
+    /// The target of a jump (see [`Instr::target_mut`]).
+    pub fn target(&self) -> Option<Pc> {
+        let mut instr = *self;
+        instr.target_mut().copied()
+    }
+
+    /// The target of a jump (`None` for other instructions; the entries
+    /// that follow a `br_table` count as jumps).
+    pub fn target_mut(&mut self) -> Option<&mut Pc> {
+        use Instr::*;
+        match self {
+            Br { target }
+            | BrIfNez { target, .. }
+            | BrIfEqz { target, .. }
+            | BrTableTarget { target, .. }
+            | BrIfI32Eq { target, .. }
+            | BrIfI32Ne { target, .. }
+            | BrIfI32LtS { target, .. }
+            | BrIfI32LtU { target, .. }
+            | BrIfI32GtS { target, .. }
+            | BrIfI32GtU { target, .. }
+            | BrIfI32LeS { target, .. }
+            | BrIfI32LeU { target, .. }
+            | BrIfI32GeS { target, .. }
+            | BrIfI32GeU { target, .. }
+            | BrIfI32EqImm { target, .. }
+            | BrIfI32NeImm { target, .. }
+            | BrIfI32LtSImm { target, .. }
+            | BrIfI32LtUImm { target, .. }
+            | BrIfI32GtSImm { target, .. }
+            | BrIfI32GtUImm { target, .. }
+            | BrIfI32LeSImm { target, .. }
+            | BrIfI32LeUImm { target, .. }
+            | BrIfI32GeSImm { target, .. }
+            | BrIfI32GeUImm { target, .. }
+            | BrIfI32AndNez { target, .. }
+            | BrIfI32AndEqz { target, .. }
+            | BrIfI32AndImmNez { target, .. }
+            | BrIfI32AndImmEqz { target, .. }
+            | BrIfI32AddImmNez { target, .. }
+            | BrIfI32AddImmEqz { target, .. } => Some(target),
+            _ => None,
+        }
     }
 }
 
@@ -227,7 +288,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instructions_are_16_bytes() {
-        assert_eq!(std::mem::size_of::<Instr>(), 16);
+    fn instructions_are_24_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 24);
     }
 }

@@ -319,3 +319,120 @@ fn deep_host_reentry_is_a_trap_not_a_crash() {
         "{outcome}"
     );
 }
+
+/// Runs export `name` of `wat` on each input and compares with `expect`.
+fn check_i32(wat: &str, name: &str, inputs: &[i32], expect: impl Fn(i32) -> i32) {
+    let (mut s, i) = setup(Config::default(), wat);
+    for &x in inputs {
+        let got = call(&mut s, i, name, &[Val::I32(x)]).unwrap();
+        assert_eq!(got, [Val::I32(expect(x))], "{name}({x})");
+    }
+}
+
+const EDGES: &[i32] = &[
+    0,
+    1,
+    2,
+    7,
+    9,
+    10,
+    11,
+    -1,
+    -5,
+    -10,
+    i32::MIN,
+    i32::MAX,
+    0x55aa,
+];
+
+#[test]
+fn select_with_constant_operands() {
+    let wat = r#"(module
+        (func (export "imm_a") (param i32) (result i32) (local i32)
+          (local.set 1 (select (i32.const 7) (local.get 0) (i32.and (local.get 0) (i32.const 1))))
+          (local.get 1))
+        (func (export "imm_b") (param i32) (result i32)
+          (select (local.get 0) (i32.const -3) (i32.gt_s (local.get 0) (i32.const 9))))
+        (func (export "both") (param i32) (result i32)
+          (select (i32.const 5) (i32.const 6) (local.get 0)))
+        (func (export "f32") (param i32) (result i32)
+          (i32.reinterpret_f32 (select (f32.const 1.5) (f32.const -0.0) (local.get 0)))))"#;
+    check_i32(wat, "imm_a", EDGES, |x| if x & 1 != 0 { 7 } else { x });
+    check_i32(wat, "imm_b", EDGES, |x| if x > 9 { x } else { -3 });
+    check_i32(wat, "both", EDGES, |x| if x != 0 { 5 } else { 6 });
+    check_i32(wat, "f32", EDGES, |x| {
+        (if x != 0 { 1.5f32 } else { -0.0f32 }).to_bits() as i32
+    });
+}
+
+#[test]
+fn constants_on_the_left_of_comparisons() {
+    // `c op x` becomes the mirrored comparison with an immediate; fused
+    // into a branch or kept as a value.
+    let wat = r#"(module
+        (func (export "lt_u") (param i32) (result i32)
+          (block (br_if 0 (i32.lt_u (i32.const 10) (local.get 0))) (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "ge_s") (param i32) (result i32)
+          (i32.ge_s (i32.const -1) (local.get 0)))
+        (func (export "le_u") (param i32) (result i32)
+          (i32.le_u (local.get 0) (i32.const 9)))
+        (func (export "sub") (param i32) (result i32)
+          (i32.sub (i32.const 100) (local.get 0))))"#;
+    check_i32(wat, "lt_u", EDGES, |x| (10 < x as u32) as i32);
+    check_i32(wat, "ge_s", EDGES, |x| (-1 >= x) as i32);
+    check_i32(wat, "le_u", EDGES, |x| (x as u32 <= 9) as i32);
+    check_i32(wat, "sub", EDGES, |x| 100i32.wrapping_sub(x));
+}
+
+#[test]
+fn branches_on_bit_tests_differences_and_counters() {
+    let wat = r#"(module
+        (func (export "and") (param i32) (result i32)
+          (block (br_if 0 (i32.and (local.get 0) (i32.const 0x50))) (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "and_eqz") (param i32) (result i32)
+          (if (result i32) (i32.and (local.get 0) (i32.shr_u (local.get 0) (i32.const 1)))
+            (then (i32.const 1)) (else (i32.const 0))))
+        (func (export "xor") (param i32) (result i32)
+          (block (br_if 0 (i32.xor (local.get 0) (i32.const 7))) (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "sub") (param i32) (result i32)
+          (block (br_if 0 (i32.eqz (i32.sub (local.get 0) (i32.const 11)))) (return (i32.const 0)))
+          (i32.const 1))
+        ;; Counts down from x & 255 with the counter stepped by `local.tee`.
+        (func (export "count") (param i32) (result i32) (local i32)
+          (local.set 0 (i32.and (local.get 0) (i32.const 255)))
+          (if (i32.eqz (local.get 0)) (then (return (i32.const 0))))
+          (loop
+            (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+            (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+          (local.get 1))
+        ;; A label between the step and the branch: for x = -5 a jump skips
+        ;; the step and lands on the branch (fused, it would step: 0).
+        (func (export "label") (param i32) (result i32)
+          (block
+            (br_if 0 (i32.eq (local.get 0) (i32.const -5)))
+            (local.set 0 (i32.add (local.get 0) (i32.const 5))))
+          (block (br_if 0 (local.get 0)) (return (i32.const 0)))
+          (i32.const 1)))"#;
+    check_i32(wat, "and", EDGES, |x| (x & 0x50 != 0) as i32);
+    check_i32(wat, "and_eqz", EDGES, |x| {
+        (x & ((x as u32) >> 1) as i32 != 0) as i32
+    });
+    check_i32(wat, "xor", EDGES, |x| (x != 7) as i32);
+    check_i32(wat, "sub", EDGES, |x| (x == 11) as i32);
+    check_i32(wat, "count", EDGES, |x| (x & 255) * 3);
+    check_i32(wat, "label", &[-5, 0, 5], |_| 1);
+}
+
+#[test]
+fn local_overwritten_while_its_old_value_is_on_the_stack() {
+    // The old value of local 0 is read after the product is written to it.
+    let wat = r#"(module
+        (func (export "f") (param i32) (result i32)
+          (local.get 0)
+          (local.set 0 (i32.mul (local.get 0) (i32.const 3)))
+          (i32.sub (local.get 0))))"#;
+    check_i32(wat, "f", EDGES, |x| x.wrapping_sub(x.wrapping_mul(3)));
+}

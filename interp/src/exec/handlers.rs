@@ -8,6 +8,8 @@
 
 #![allow(non_snake_case)]
 
+use std::hint::select_unpredictable;
+
 use wamr_runtime::TrapKind;
 
 use super::Machine;
@@ -343,6 +345,10 @@ arith! {
         I32LtUImm: u32 -> set_bool |x, y| x < y as u32;
         I32GtSImm: i32 -> set_bool |x, y| x > y;
         I32GtUImm: u32 -> set_bool |x, y| x > y as u32;
+        I32LeSImm: i32 -> set_bool |x, y| x <= y;
+        I32LeUImm: u32 -> set_bool |x, y| x <= y as u32;
+        I32GeSImm: i32 -> set_bool |x, y| x >= y;
+        I32GeUImm: u32 -> set_bool |x, y| x >= y as u32;
         I64AddImm: get -> set |x, y| x.wrapping_add(y as i64 as u64);
         I64AndImm: get -> set |x, y| x & y as i64 as u64;
         I64ShlImm: get -> set |x, y| x.wrapping_shl(y as u32);
@@ -373,6 +379,12 @@ macro_rules! branches {
             Some(match *instr {
                 $( Instr::$sn { a, b, .. } => jump($sn, a, b, rel), )*
                 $( Instr::$in { a, imm, .. } => jump($in, a, imm as u32, rel), )*
+                Instr::BrIfI32AddImmNez { dst, a, imm, .. } => {
+                    Op { c: imm as u32, ..jump(BrIfI32AddImmNez, dst, a, rel) }
+                }
+                Instr::BrIfI32AddImmEqz { dst, a, imm, .. } => {
+                    Op { c: imm as u32, ..jump(BrIfI32AddImmEqz, dst, a, rel) }
+                }
                 Instr::BrIfNez { cond, .. } => jump(BrIfNez, cond, 0, rel),
                 Instr::BrIfEqz { cond, .. } => jump(BrIfEqz, cond, 0, rel),
                 Instr::Br { .. } => jump(Br, 0, 0, rel),
@@ -394,6 +406,8 @@ branches! {
         BrIfI32LeU: u32 |x, y| x <= y;
         BrIfI32GeS: i32 |x, y| x >= y;
         BrIfI32GeU: u32 |x, y| x >= y;
+        BrIfI32AndNez: u32 |x, y| x & y != 0;
+        BrIfI32AndEqz: u32 |x, y| x & y == 0;
     }
     immediates {
         BrIfI32EqImm: i32 |x, y| x == y;
@@ -406,6 +420,8 @@ branches! {
         BrIfI32LeUImm: u32 |x, y| x <= y as u32;
         BrIfI32GeSImm: i32 |x, y| x >= y;
         BrIfI32GeUImm: u32 |x, y| x >= y as u32;
+        BrIfI32AndImmNez: u32 |x, y| x & y as u32 != 0;
+        BrIfI32AndImmEqz: u32 |x, y| x & y as u32 == 0;
     }
 }
 
@@ -420,6 +436,20 @@ fn jump(handler: super::op::Handler, a: u32, b: u32, rel: i32) -> Op {
     }
 }
 
+/// Traps with "out of bounds memory access". Memory handlers tail-call it,
+/// so that their hot path needs no stack frame for a call.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn OutOfBounds(
+    _ip: *const Op,
+    _fp: *mut u64,
+    _mb: *mut u8,
+    _ml: u64,
+    m: &mut Machine<'_>,
+) -> Exit {
+    m.trap(TrapKind::MemoryOutOfBounds)
+}
+
 /// A load: `a = mem[b + c]`, reading a `$ty` and widening it to a slot;
 /// `$check` is the bounds check (`ptr32` or `ptr`).
 macro_rules! load {
@@ -428,7 +458,8 @@ macro_rules! load {
             fn $name |op, r, ip, fp, mb, ml, m| {
                 let size = std::mem::size_of::<$ty>() as u32;
                 let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.b), op.c, size) else {
-                    return m.trap(TrapKind::MemoryOutOfBounds);
+                    // SAFETY: the arguments are this handler's own.
+                    return unsafe { OutOfBounds(ip, fp, mb, ml, m) };
                 };
                 // SAFETY: the range was checked; wasm accesses may be unaligned.
                 let $v = <$ty>::from_le(unsafe { std::ptr::read_unaligned(p as *const $ty) });
@@ -446,7 +477,8 @@ macro_rules! store {
             fn $name |op, r, ip, fp, mb, ml, m| {
                 let size = std::mem::size_of::<$ty>() as u32;
                 let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.a), op.c, size) else {
-                    return m.trap(TrapKind::MemoryOutOfBounds);
+                    // SAFETY: the arguments are this handler's own.
+                    return unsafe { OutOfBounds(ip, fp, mb, ml, m) };
                 };
                 let v = (r.get(op.b) as $ty).to_le();
                 // SAFETY: the range was checked; wasm accesses may be unaligned.
@@ -589,8 +621,31 @@ handlers! {
         }
         next!(target(entry), fp, mb, ml, m)
     }
+    fn BrIfI32AddImmNez |op, r, ip, fp, mb, ml, m| {
+        let v = r.u32(op.b).wrapping_add(op.c);
+        r.set_u32(op.a, v);
+        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    }
+    fn BrIfI32AddImmEqz |op, r, ip, fp, mb, ml, m| {
+        let v = r.u32(op.b).wrapping_add(op.c);
+        r.set_u32(op.a, v);
+        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    }
+    // `select`: a = if b != 0 { c } else { d } (`c` or `d` may be
+    // immediate). Its condition is often data (a checksum's bits), so it
+    // is computed without a branch that would be mispredicted.
     fn Select |op, r, ip, fp, mb, ml, m| {
-        let v = if r.u32(op.a + 2) != 0 { r.get(op.b) } else { r.get(op.c) };
+        let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), r.get(op.d));
+        r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn SelectImmA |op, r, ip, fp, mb, ml, m| {
+        let v = select_unpredictable(r.u32(op.b) != 0, op.c as u64, r.get(op.d));
+        r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    fn SelectImmB |op, r, ip, fp, mb, ml, m| {
+        let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), op.d as u64);
         r.set(op.a, v);
         next!(step(ip), fp, mb, ml, m)
     }
@@ -756,34 +811,11 @@ pub fn lower(f: CompiledFunc) -> Function {
     let mut ops = Vec::with_capacity(code.len());
     for (pc, instr) in code.iter().enumerate() {
         let rel = |target: u32| (target as i64 - pc as i64) as i32;
-        let jump_target = match *instr {
-            Instr::Br { target }
-            | Instr::BrIfNez { target, .. }
-            | Instr::BrIfEqz { target, .. }
-            | Instr::BrIfI32Eq { target, .. }
-            | Instr::BrIfI32Ne { target, .. }
-            | Instr::BrIfI32LtS { target, .. }
-            | Instr::BrIfI32LtU { target, .. }
-            | Instr::BrIfI32GtS { target, .. }
-            | Instr::BrIfI32GtU { target, .. }
-            | Instr::BrIfI32LeS { target, .. }
-            | Instr::BrIfI32LeU { target, .. }
-            | Instr::BrIfI32GeS { target, .. }
-            | Instr::BrIfI32GeU { target, .. }
-            | Instr::BrIfI32EqImm { target, .. }
-            | Instr::BrIfI32NeImm { target, .. }
-            | Instr::BrIfI32LtSImm { target, .. }
-            | Instr::BrIfI32LtUImm { target, .. }
-            | Instr::BrIfI32GtSImm { target, .. }
-            | Instr::BrIfI32GtUImm { target, .. }
-            | Instr::BrIfI32LeSImm { target, .. }
-            | Instr::BrIfI32LeUImm { target, .. }
-            | Instr::BrIfI32GeSImm { target, .. }
-            | Instr::BrIfI32GeUImm { target, .. } => Some(rel(target)),
-            _ => None,
-        };
-        let op = if let Some(rel) = jump_target {
-            lower_branch(instr, rel).expect("a jump")
+        let branch = instr
+            .target()
+            .and_then(|target| lower_branch(instr, rel(target)));
+        let op = if let Some(op) = branch {
+            op
         } else if let Some(op) = lower_arith(instr) {
             op
         } else if let Some(op) = memory_op(instr) {
@@ -827,7 +859,18 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
             table,
             base,
         } => Op::new(ReturnCallIndirect, type_index, base, table),
-        I::Select { dst, a, b } => Op::new(Select, dst, a, b),
+        I::Select { dst, cond, a, b } => Op {
+            d: b,
+            ..Op::new(Select, dst, cond, a)
+        },
+        I::SelectImmA { dst, cond, imm, b } => Op {
+            d: b,
+            ..Op::new(SelectImmA, dst, cond, imm)
+        },
+        I::SelectImmB { dst, cond, a, imm } => Op {
+            d: imm,
+            ..Op::new(SelectImmB, dst, cond, a)
+        },
         I::GlobalGet { dst, global } => Op::new(GlobalGet, dst, global, 0),
         I::GlobalSet { src, global } => Op::new(GlobalSet, src, global, 0),
         I::RefFunc { dst, func } => Op::new(RefFunc, dst, func, 0),

@@ -67,33 +67,9 @@ impl Control {
 
 /// Points a jump instruction at `target`.
 pub fn patch(instr: &mut Instr, target: Pc) {
-    use Instr::*;
-    match instr {
-        Br { target: t }
-        | BrIfNez { target: t, .. }
-        | BrIfEqz { target: t, .. }
-        | BrTableTarget { target: t, .. }
-        | BrIfI32Eq { target: t, .. }
-        | BrIfI32Ne { target: t, .. }
-        | BrIfI32LtS { target: t, .. }
-        | BrIfI32LtU { target: t, .. }
-        | BrIfI32GtS { target: t, .. }
-        | BrIfI32GtU { target: t, .. }
-        | BrIfI32LeS { target: t, .. }
-        | BrIfI32LeU { target: t, .. }
-        | BrIfI32GeS { target: t, .. }
-        | BrIfI32GeU { target: t, .. }
-        | BrIfI32EqImm { target: t, .. }
-        | BrIfI32NeImm { target: t, .. }
-        | BrIfI32LtSImm { target: t, .. }
-        | BrIfI32LtUImm { target: t, .. }
-        | BrIfI32GtSImm { target: t, .. }
-        | BrIfI32GtUImm { target: t, .. }
-        | BrIfI32LeSImm { target: t, .. }
-        | BrIfI32LeUImm { target: t, .. }
-        | BrIfI32GeSImm { target: t, .. }
-        | BrIfI32GeUImm { target: t, .. } => *t = target,
-        other => unreachable!("not a jump: {other:?}"),
+    match instr.target_mut() {
+        Some(t) => *t = target,
+        None => unreachable!("not a jump: {instr:?}"),
     }
 }
 
@@ -110,6 +86,10 @@ enum Cmp {
     LeU,
     GeS,
     GeU,
+    /// `a & b != 0`.
+    AndNez,
+    /// `a & b == 0`.
+    AndEqz,
 }
 
 impl Cmp {
@@ -126,6 +106,8 @@ impl Cmp {
             LeU => GtU,
             GeS => LtS,
             GeU => LtU,
+            AndNez => AndEqz,
+            AndEqz => AndNez,
         }
     }
 
@@ -143,6 +125,8 @@ impl Cmp {
             Cmp::LeU => BrIfI32LeU { a, b, target },
             Cmp::GeS => BrIfI32GeS { a, b, target },
             Cmp::GeU => BrIfI32GeU { a, b, target },
+            Cmp::AndNez => BrIfI32AndNez { a, b, target },
+            Cmp::AndEqz => BrIfI32AndEqz { a, b, target },
         }
     }
 
@@ -160,12 +144,15 @@ impl Cmp {
             Cmp::LeU => BrIfI32LeUImm { a, imm, target },
             Cmp::GeS => BrIfI32GeSImm { a, imm, target },
             Cmp::GeU => BrIfI32GeUImm { a, imm, target },
+            Cmp::AndNez => BrIfI32AndImmNez { a, imm, target },
+            Cmp::AndEqz => BrIfI32AndImmEqz { a, imm, target },
         }
     }
 }
 
 /// The fused branch for "branch if `cmp` holds" (or, with `negate`, if it
-/// does not), when `cmp` is an i32 comparison.
+/// does not), when `cmp` is an i32 comparison or another i32 op whose
+/// non-zero test a branch can do itself.
 fn fused_branch(cmp: &Instr, negate: bool) -> Option<Instr> {
     use Instr::*;
     let pick = |c: Cmp| if negate { c.negate() } else { c };
@@ -186,16 +173,48 @@ fn fused_branch(cmp: &Instr, negate: bool) -> Option<Instr> {
         I32LtUImm { a, imm, .. } => pick(Cmp::LtU).branch_imm(a, imm),
         I32GtSImm { a, imm, .. } => pick(Cmp::GtS).branch_imm(a, imm),
         I32GtUImm { a, imm, .. } => pick(Cmp::GtU).branch_imm(a, imm),
+        I32LeSImm { a, imm, .. } => pick(Cmp::LeS).branch_imm(a, imm),
+        I32LeUImm { a, imm, .. } => pick(Cmp::LeU).branch_imm(a, imm),
+        I32GeSImm { a, imm, .. } => pick(Cmp::GeS).branch_imm(a, imm),
+        I32GeUImm { a, imm, .. } => pick(Cmp::GeU).branch_imm(a, imm),
+        // A value tested for non-zero: `x ^ y` and `x - y` are non-zero
+        // exactly when `x != y`, `x & y` when some bit is in both.
+        I32Xor { a, b, .. } | I32Sub { a, b, .. } => pick(Cmp::Ne).branch(a, b),
+        I32XorImm { a, imm, .. } => pick(Cmp::Ne).branch_imm(a, imm),
+        I32And { a, b, .. } => pick(Cmp::AndNez).branch(a, b),
+        I32AndImm { a, imm, .. } => pick(Cmp::AndNez).branch_imm(a, imm),
+        I32AddImm { dst, a, imm } => step_branch(dst, a, imm, negate),
         I32Eqz { a, .. } if negate => BrIfNez { cond: a, target: 0 },
         I32Eqz { a, .. } => BrIfEqz { cond: a, target: 0 },
         _ => return None,
     })
 }
 
+/// "`dst = a + imm`, then branch if `dst` is non-zero" (zero with `negate`).
+fn step_branch(dst: Slot, a: Slot, imm: i32, negate: bool) -> Instr {
+    let target = 0;
+    if negate {
+        Instr::BrIfI32AddImmEqz {
+            dst,
+            a,
+            imm,
+            target,
+        }
+    } else {
+        Instr::BrIfI32AddImmNez {
+            dst,
+            a,
+            imm,
+            target,
+        }
+    }
+}
+
 impl Translator<'_> {
     /// Binds a label at the current pc: nothing may be fused across it.
     fn bind_label(&mut self) {
         self.last_result = None;
+        self.label_pc = self.pc();
     }
 
     pub(super) fn block(&mut self, kind: ControlKind, params: u32, results: u32) {
@@ -257,6 +276,18 @@ impl Translator<'_> {
         let cond = self.pop_slot();
         if materialize {
             self.materialize_all();
+        }
+        // A loop counter stepped by the last instruction (`local.tee`
+        // leaves the condition in the local, not on top), when no label
+        // lets a jump in between the step and the branch.
+        let last = self.code.len().wrapping_sub(1);
+        if let Some(&Instr::I32AddImm { dst, a, imm }) = self.code.get(last)
+            && dst == cond
+            && last as Pc >= self.label_pc
+        {
+            self.code[last] = step_branch(dst, a, imm, negate);
+            self.last_result = None;
+            return last;
         }
         self.emit(if negate {
             Instr::BrIfEqz { cond, target: 0 }
@@ -472,6 +503,13 @@ impl Translator<'_> {
     /// Emits the return of the function's results from the top of the stack.
     fn return_values(&mut self) {
         let n = self.control[0].results as usize;
+        // One result in a local: returned from there, with no copy.
+        if n == 1
+            && let Some(Operand::Local(src)) = self.stack.top()
+        {
+            self.emit(Instr::Return { src, count: 1 });
+            return;
+        }
         let src = self.materialize_top(n);
         self.emit(Instr::Return {
             src,

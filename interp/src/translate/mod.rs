@@ -36,6 +36,7 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
         control: Vec::new(),
         last_result: None,
         pending: Vec::new(),
+        label_pc: 0,
         loops_seen: 0,
         osr_points: Vec::new(),
     };
@@ -87,6 +88,9 @@ struct Translator<'m> {
     last_result: Option<usize>,
     /// Scratch buffer for materialisation copies.
     pending: Vec<Instr>,
+    /// Where the last label was bound: no instruction before it may be
+    /// fused with one after it.
+    label_pc: Pc,
     /// `loop` operators seen, reachable or not (their ordinals).
     loops_seen: u32,
     osr_points: Vec<(u32, u32)>,
@@ -159,6 +163,20 @@ impl Translator<'_> {
         }
     }
 
+    /// Pops an operand for an instruction that can take it as a 32-bit
+    /// immediate: `Err(bits)` for such a constant, else the slot holding
+    /// it. Also returns the slot the entry owned.
+    fn pop_slot_or_imm32(&mut self) -> (Result<Slot, u32>, Slot) {
+        if let Some(Operand::Const(bits)) = self.stack.top()
+            && let Ok(imm) = u32::try_from(bits)
+        {
+            let (_, slot) = self.stack.pop();
+            return (Err(imm), slot);
+        }
+        let slot = self.stack.slot_of(self.stack.height() - 1);
+        (Ok(self.pop_slot()), slot)
+    }
+
     /// Materialises every deferred entry (at control-flow joins and splits).
     fn materialize_all(&mut self) {
         self.stack.materialize_from(0, &mut self.pending);
@@ -187,12 +205,15 @@ impl Translator<'_> {
     }
 
     /// An i32 binary op whose right operand, when constant, becomes an
-    /// immediate (`negate`: the immediate form adds the negated constant).
+    /// immediate (`negate`: the immediate form adds the negated constant);
+    /// with `make_left`, a constant left operand does too (`c op x` as
+    /// `make_left(x, c)`).
     fn binop_imm(
         &mut self,
         make: fn(Slot, Slot, Slot) -> Instr,
         make_imm: fn(Slot, Slot, i32) -> Instr,
         negate: bool,
+        make_left: Option<fn(Slot, Slot, i32) -> Instr>,
     ) {
         if let Some(Operand::Const(bits)) = self.stack.top() {
             self.stack.pop();
@@ -202,6 +223,16 @@ impl Translator<'_> {
             // Wrapping negation is exact modulo 2^32, even for i32::MIN.
             let imm = if negate { imm.wrapping_neg() } else { imm };
             self.emit_result(make_imm(dst, a, imm));
+            return;
+        }
+        let height = self.stack.height();
+        if let Some(make_left) = make_left
+            && let Operand::Const(bits) = self.stack.get(height - 2)
+        {
+            let b = self.pop_slot();
+            self.stack.pop();
+            let dst = self.stack.push_stack();
+            self.emit_result(make_left(dst, b, bits as u32 as i32));
             return;
         }
         self.binop(make);
@@ -240,8 +271,18 @@ impl Translator<'_> {
         if let (Some(at), Some(Operand::Stack)) = (self.last_result, self.stack.top()) {
             // `redirect` checks that the instruction wrote exactly `top_slot`.
             self.stack.pop();
-            if !self.stack.has_refs_to(local) && redirect(&mut self.code[at], top_slot, local) {
+            if redirect(&mut self.code[at], top_slot, local) {
                 self.last_result = None;
+                // Deferred reads of the local's old value get their copies
+                // before the instruction that now overwrites it. They write
+                // slots below `top_slot`, which it does not read.
+                self.stack.materialize_local(local, &mut self.pending);
+                if !self.pending.is_empty() {
+                    debug_assert_eq!(at, self.code.len() - 1);
+                    let instr = self.code.pop().expect("the redirected instruction");
+                    self.flush_pending();
+                    self.code.push(instr);
+                }
                 return;
             }
             self.stack.materialize_local(local, &mut self.pending);
@@ -342,12 +383,11 @@ impl Translator<'_> {
 /// qualify.
 fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
     use Instr::*;
-    // `select` finds its condition relative to `dst`: never redirected.
-    if matches!(instr, Select { .. }) {
-        return false;
-    }
     let dst = match instr {
         Copy { dst, .. }
+        | Select { dst, .. }
+        | SelectImmA { dst, .. }
+        | SelectImmB { dst, .. }
         | Const32 { dst, .. }
         | Const64 { dst, .. }
         | GlobalGet { dst, .. }
@@ -394,5 +434,96 @@ mod dump {
                 println!("  {pc:3}: {i:?}");
             }
         }
+    }
+}
+
+/// The shapes the translator's fusions give.
+#[cfg(test)]
+mod fusions {
+    use crate::code::Instr::{self, *};
+
+    /// The code of the module's first function.
+    fn code(wat: &str) -> Vec<Instr> {
+        let config = wamr_runtime::Config::default();
+        let m = wamr_runtime::Module::new(&config, &wat::parse_str(wat).unwrap()).unwrap();
+        super::translate(&m, 0).unwrap().code.into_vec()
+    }
+
+    #[test]
+    fn select_of_a_constant_writes_the_local_itself() {
+        let code = code(
+            "(module (func (param i32 i32) (result i32) (local i32)
+               (local.set 2 (select (i32.const 7) (local.get 0) (local.get 1)))
+               (local.get 2)))",
+        );
+        let select = SelectImmA {
+            dst: 2,
+            cond: 1,
+            imm: 7,
+            b: 0,
+        };
+        assert_eq!(code[0], select, "{code:?}");
+        // The local is returned from where it is.
+        assert_eq!(code[1], Return { src: 2, count: 1 }, "{code:?}");
+    }
+
+    #[test]
+    fn a_counter_stepped_by_tee_branches_in_one_instruction() {
+        let code = code(
+            "(module (func (param i32)
+               (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))",
+        );
+        let step = BrIfI32AddImmNez {
+            dst: 0,
+            a: 0,
+            imm: -1,
+            target: 0,
+        };
+        assert_eq!(code[0], step, "{code:?}");
+    }
+
+    #[test]
+    fn no_fusion_across_a_label() {
+        let code = code(
+            "(module (func (param i32)
+               (block (br_if 0 (local.get 0))
+                      (local.set 0 (i32.add (local.get 0) (i32.const 1))))
+               (loop (br_if 0 (local.get 0)))))",
+        );
+        assert!(
+            code.iter().any(|i| matches!(i, I32AddImm { .. })),
+            "{code:?}"
+        );
+        assert!(
+            code.iter().any(|i| matches!(i, BrIfNez { cond: 0, .. })),
+            "{code:?}"
+        );
+    }
+
+    #[test]
+    fn a_constant_left_operand_becomes_the_mirrored_immediate() {
+        let code = code(
+            "(module (func (param i32)
+               (loop (br_if 0 (i32.lt_u (i32.const 10) (local.get 0))))))",
+        );
+        let branch = BrIfI32GtUImm {
+            a: 0,
+            imm: 10,
+            target: 0,
+        };
+        assert_eq!(code[0], branch, "{code:?}");
+    }
+
+    #[test]
+    fn an_old_value_is_copied_before_the_local_is_overwritten() {
+        let code = code(
+            "(module (func (param i32 i32) (result i32)
+               (local.get 0)
+               (local.set 0 (i32.mul (local.get 0) (local.get 1)))
+               (i32.add (local.get 0))))",
+        );
+        // The copy of the old value, then the product straight into local 0.
+        assert_eq!(code[0], Copy { dst: 2, src: 0 }, "{code:?}");
+        assert_eq!(code[1], I32Mul { dst: 0, a: 0, b: 1 }, "{code:?}");
     }
 }

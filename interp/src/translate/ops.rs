@@ -325,13 +325,29 @@ impl Translator<'_> {
     }
 
     fn select(&mut self) {
-        // The condition must sit two slots above the result (see `Instr::Select`).
-        self.materialize_top(1);
-        self.stack.pop();
-        let b = self.pop_slot();
-        let a = self.pop_slot();
+        let cond = self.pop_slot();
+        let (b, _) = self.pop_slot_or_imm32();
+        let (a, a_slot) = self.pop_slot_or_imm32();
         let dst = self.stack.push_stack();
-        self.emit_result(I::Select { dst, a, b });
+        let instr = match (a, b) {
+            (Err(imm), Ok(b)) => I::SelectImmA { dst, cond, imm, b },
+            (Ok(a), Err(imm)) => I::SelectImmB { dst, cond, a, imm },
+            (a, b) => {
+                // Both constant (rare): the second one gets its slot.
+                let a = a.unwrap_or_else(|imm| {
+                    self.emit(I::Const32 {
+                        dst: a_slot,
+                        value: imm,
+                    });
+                    a_slot
+                });
+                match b {
+                    Ok(b) => I::Select { dst, cond, a, b },
+                    Err(imm) => I::SelectImmB { dst, cond, a, imm },
+                }
+            }
+        };
+        self.emit_result(instr);
     }
 
     /// Numeric operators: arithmetic, comparisons and conversions.
@@ -346,12 +362,24 @@ impl Translator<'_> {
                 self.unop(|dst, a| I::$v { dst, a })
             };
         }
+        // `imm!(Op, OpImm)`: a constant right operand becomes an immediate;
+        // `imm!(Op, OpImm, LeftImm)`: a constant left operand too, as
+        // `LeftImm` (the same op when commutative, the mirrored comparison).
         macro_rules! imm {
             ($v:ident, $vi:ident) => {
                 self.binop_imm(
                     |dst, a, b| I::$v { dst, a, b },
                     |dst, a, imm| I::$vi { dst, a, imm },
                     false,
+                    None,
+                )
+            };
+            ($v:ident, $vi:ident, $vl:ident) => {
+                self.binop_imm(
+                    |dst, a, b| I::$v { dst, a, b },
+                    |dst, a, imm| I::$vi { dst, a, imm },
+                    false,
+                    Some(|dst, a, imm| I::$vl { dst, a, imm }),
                 )
             };
         }
@@ -365,35 +393,36 @@ impl Translator<'_> {
             };
         }
         match op {
-            O::I32Add => imm!(I32Add, I32AddImm),
+            O::I32Add => imm!(I32Add, I32AddImm, I32AddImm),
             O::I32Sub => self.binop_imm(
                 |dst, a, b| I::I32Sub { dst, a, b },
                 |dst, a, imm| I::I32AddImm { dst, a, imm },
                 true,
+                None,
             ),
-            O::I32Mul => imm!(I32Mul, I32MulImm),
+            O::I32Mul => imm!(I32Mul, I32MulImm, I32MulImm),
             O::I32DivS => bin!(I32DivS),
             O::I32DivU => bin!(I32DivU),
             O::I32RemS => bin!(I32RemS),
             O::I32RemU => bin!(I32RemU),
-            O::I32And => imm!(I32And, I32AndImm),
-            O::I32Or => imm!(I32Or, I32OrImm),
-            O::I32Xor => imm!(I32Xor, I32XorImm),
+            O::I32And => imm!(I32And, I32AndImm, I32AndImm),
+            O::I32Or => imm!(I32Or, I32OrImm, I32OrImm),
+            O::I32Xor => imm!(I32Xor, I32XorImm, I32XorImm),
             O::I32Shl => imm!(I32Shl, I32ShlImm),
             O::I32ShrS => imm!(I32ShrS, I32ShrSImm),
             O::I32ShrU => imm!(I32ShrU, I32ShrUImm),
             O::I32Rotl => bin!(I32Rotl),
             O::I32Rotr => bin!(I32Rotr),
-            O::I32Eq => imm!(I32Eq, I32EqImm),
-            O::I32Ne => imm!(I32Ne, I32NeImm),
-            O::I32LtS => imm!(I32LtS, I32LtSImm),
-            O::I32LtU => imm!(I32LtU, I32LtUImm),
-            O::I32GtS => imm!(I32GtS, I32GtSImm),
-            O::I32GtU => imm!(I32GtU, I32GtUImm),
-            O::I32LeS => bin!(I32LeS),
-            O::I32LeU => bin!(I32LeU),
-            O::I32GeS => bin!(I32GeS),
-            O::I32GeU => bin!(I32GeU),
+            O::I32Eq => imm!(I32Eq, I32EqImm, I32EqImm),
+            O::I32Ne => imm!(I32Ne, I32NeImm, I32NeImm),
+            O::I32LtS => imm!(I32LtS, I32LtSImm, I32GtSImm),
+            O::I32LtU => imm!(I32LtU, I32LtUImm, I32GtUImm),
+            O::I32GtS => imm!(I32GtS, I32GtSImm, I32LtSImm),
+            O::I32GtU => imm!(I32GtU, I32GtUImm, I32LtUImm),
+            O::I32LeS => imm!(I32LeS, I32LeSImm, I32GeSImm),
+            O::I32LeU => imm!(I32LeU, I32LeUImm, I32GeUImm),
+            O::I32GeS => imm!(I32GeS, I32GeSImm, I32LeSImm),
+            O::I32GeU => imm!(I32GeU, I32GeUImm, I32LeUImm),
             O::I32Clz => un!(I32Clz),
             O::I32Ctz => un!(I32Ctz),
             O::I32Popcnt => un!(I32Popcnt),

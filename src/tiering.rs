@@ -212,7 +212,11 @@ impl TierManager {
                 .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            let osr = running();
+            let osr = if self.policy.osr_everywhere {
+                (module.num_imported_funcs()..module.num_funcs()).collect()
+            } else {
+                running()
+            };
             lock(&tier.osr).covered = osr.clone();
             self.compile(module, osr);
         }

@@ -67,6 +67,7 @@ const INTERP: Mode = Mode {
         threshold: 100_000,
         compiler_threads: 0,
         synchronous: false,
+        osr_everywhere: false,
     },
 };
 

@@ -113,6 +113,10 @@ pub struct TierUpPolicy {
     /// Compile on the calling thread and publish before continuing, instead
     /// of in the background: deterministic tier-up, for tests.
     pub synchronous: bool,
+    /// Give every function with loops an on-stack-replacement entry, not
+    /// only those running when the module got hot: every call then runs
+    /// the code that OSR enters (the tests run the spec suite so).
+    pub osr_everywhere: bool,
 }
 
 impl Default for TierUpPolicy {
@@ -121,6 +125,7 @@ impl Default for TierUpPolicy {
             threshold: 100_000,
             compiler_threads: 0,
             synchronous: false,
+            osr_everywhere: false,
         }
     }
 }

@@ -26,6 +26,10 @@ struct Args {
     /// `--tier auto`: calls plus back-edges before a module is compiled.
     #[arg(long, default_value_t = 0)]
     tier_up_threshold: u64,
+    /// `--tier auto`: compile every function with loops with an
+    /// on-stack-replacement entry (its calls then run that code too).
+    #[arg(long)]
+    osr_everywhere: bool,
     /// `--tier aot|auto`: compile for this CPU level (x86-64, x86-64-v2,
     /// ...) instead of the host's best; the code must run here.
     #[arg(long)]
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     let tier_up = TierUpPolicy {
         threshold: args.tier_up_threshold,
         synchronous: !args.background,
+        osr_everywhere: args.osr_everywhere,
         ..TierUpPolicy::default()
     };
     let cpu = match args.cpu.as_deref().map(|cpu| {

@@ -50,10 +50,14 @@ fn spec_suite_passes_in_every_tier_alike() {
     let auto = run_spec(&["--tier", "auto"]);
     // Tier-up in the background: modules switch tiers while they run.
     let background = run_spec(&["--tier", "auto", "--background", "--tier-up-threshold", "1"]);
+    // Every function with loops compiled once, as the code on-stack
+    // replacement enters, which its native entry forwards to.
+    let osr = run_spec(&["--tier", "auto", "--osr-everywhere"]);
     assert_eq!(interp, aot);
     assert_eq!(interp, baseline);
     assert_eq!(interp, auto);
     assert_eq!(interp, background);
+    assert_eq!(interp, osr);
     assert!(
         interp.2 <= 2,
         "only the GC-dependent directives may be skipped: {interp:?}"

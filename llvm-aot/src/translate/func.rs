@@ -86,8 +86,10 @@ pub struct FuncTranslator<'a, 'ctx> {
 }
 
 /// The OSR variant of a function: its entry reads the locals from the
-/// interpreter's frame and jumps to the header of the loop it is given; the
-/// code before that loop is unreachable and optimised away.
+/// interpreter's frame and jumps to the header of the loop it is given,
+/// or, given [`OSR_START`], starts the function from its parameters like
+/// the native entry (which then just forwards to it; see
+/// `translate_module`).
 pub struct OsrVariant<'ctx> {
     /// Where the entry's switch over loop ordinals goes, built at the end.
     dispatch: BasicBlock<'ctx>,
@@ -95,6 +97,11 @@ pub struct OsrVariant<'ctx> {
 }
 
 type Res<T = ()> = Result<T, CompileError>;
+
+/// The "loop ordinal" that starts an OSR variant at the function's
+/// beginning, with the locals from the parameters; the interpreter only
+/// passes ordinals of real loops.
+pub const OSR_START: u32 = u32::MAX;
 
 impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
     /// A translator of function `index` into `func`: its native entry, or
@@ -188,12 +195,22 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         Ok(self.osr_loops)
     }
 
-    /// The OSR variant's entry: the locals from the frame (64-bit slots,
-    /// the interpreter's encoding), then on to the dispatch switch. The
-    /// function's own beginning follows in a block nothing reaches.
+    /// The OSR variant's entry: for [`OSR_START`] on to the function's own
+    /// beginning (the locals are initialised from the parameters already);
+    /// else the locals from the frame (64-bit slots, the interpreter's
+    /// encoding), then on to the dispatch switch.
     fn osr_entry(&mut self) -> Res {
         let n = self.module.func_type(self.index).params().len() as u32;
         let frame = self.func.get_nth_param(n + 1).unwrap().into_pointer_value();
+        let which = self.func.get_nth_param(n + 2).unwrap().into_int_value();
+        let load = self.cx.append_basic_block(self.func, "osr.load");
+        let body = self.cx.append_basic_block(self.func, "body");
+        let start = self.i32().const_int(u64::from(OSR_START), false);
+        let is_start = self
+            .b
+            .build_int_compare(IntPredicate::EQ, which, start, "start")?;
+        self.b.build_conditional_branch(is_start, body, load)?;
+        self.b.position_at_end(load);
         let i64t = self.i64();
         for (i, &ty) in self.local_types.clone().iter().enumerate() {
             // SAFETY (IR): the frame has a slot per local.
@@ -207,7 +224,6 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         }
         let dispatch = self.osr.as_ref().expect("OSR variant").dispatch;
         self.b.build_unconditional_branch(dispatch)?;
-        let body = self.cx.append_basic_block(self.func, "body");
         self.b.position_at_end(body);
         Ok(())
     }

@@ -191,20 +191,36 @@ pub fn translate_module<'ctx>(
     }
     for index in functions {
         let f = natives[(index - imported) as usize];
+        build_trampoline(cx, llvm, module, index, f)?;
+        let wants_osr = osr.binary_search(&index).is_ok();
+        // With `tailcc` the native entry can forward to the OSR variant
+        // (a guaranteed tail call whatever the signatures), so the body is
+        // compiled once: the functions running when a module gets hot are
+        // often its largest (a `main` with the whole workload inline).
+        // LLVM still inlines a small variant into the forwarder.
+        if wants_osr
+            && conv == TAILCC
+            && let Some(variant) = osr_variant(cx, llvm, module, &natives, index, conv, options)?
+        {
+            build_forwarder(cx, f, variant)?;
+            build_osr_entry(cx, llvm, module, index, variant, conv)?;
+            continue;
+        }
         let t = func::FuncTranslator::new(cx, llvm, module, &natives, index, f, options, false)?;
         let loops = t.translate()?;
-        build_trampoline(cx, llvm, module, index, f)?;
-        if !loops.is_empty() && osr.binary_search(&index).is_ok() {
-            build_osr_entry(cx, llvm, module, &natives, index, conv, options)?;
+        if wants_osr && conv != TAILCC && !loops.is_empty() {
+            let variant = osr_variant(cx, llvm, module, &natives, index, conv, options)?
+                .expect("a function with loops has an OSR variant");
+            build_osr_entry(cx, llvm, module, index, variant, conv)?;
         }
     }
     Ok(())
 }
 
-/// The OSR variant of function `index` (its native signature plus the
-/// frame and the loop ordinal) and its entry `wasm_ot{index}(vmctx, frame,
-/// loop)`, which writes the results back into the frame.
-fn build_osr_entry<'ctx>(
+/// The OSR variant of function `index`: its native signature plus the
+/// interpreter frame and the loop ordinal. `None` (and nothing added) when
+/// no loop of the function can be entered.
+fn osr_variant<'ctx>(
     cx: &'ctx Context,
     llvm: &LlvmModule<'ctx>,
     module: &Module,
@@ -212,7 +228,7 @@ fn build_osr_entry<'ctx>(
     index: u32,
     conv: u32,
     options: Options,
-) -> Result<(), CompileError> {
+) -> Result<Option<FunctionValue<'ctx>>, CompileError> {
     let fty = module.func_type(index);
     let ptr = cx.ptr_type(AddressSpace::default());
     let mut params: Vec<BasicMetadataTypeEnum> = vec![ptr.into()];
@@ -233,9 +249,57 @@ fn build_osr_entry<'ctx>(
     );
     variant.set_call_conventions(conv);
     self_contained(cx, variant);
-    func::FuncTranslator::new(cx, llvm, module, natives, index, variant, options, true)?
-        .translate()?;
+    let loops =
+        func::FuncTranslator::new(cx, llvm, module, natives, index, variant, options, true)?
+            .translate()?;
+    if loops.is_empty() {
+        // SAFETY: nothing refers to the variant yet.
+        unsafe { variant.delete() };
+        return Ok(None);
+    }
+    Ok(Some(variant))
+}
 
+/// The native entry `f` as a tail call of its OSR `variant` from the start.
+fn build_forwarder<'ctx>(
+    cx: &'ctx Context,
+    f: FunctionValue<'ctx>,
+    variant: FunctionValue<'ctx>,
+) -> Result<(), CompileError> {
+    let b = cx.create_builder();
+    b.position_at_end(cx.append_basic_block(f, "entry"));
+    let mut args: Vec<inkwell::values::BasicMetadataValueEnum> =
+        f.get_param_iter().map(Into::into).collect();
+    // No frame: the start reads the parameters.
+    args.push(cx.ptr_type(AddressSpace::default()).const_null().into());
+    args.push(
+        cx.i32_type()
+            .const_int(u64::from(func::OSR_START), false)
+            .into(),
+    );
+    let call = b.build_call(variant, &args, "start")?;
+    call.set_call_convention(f.get_call_conventions());
+    call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
+    match call.try_as_basic_value().basic() {
+        Some(v) => b.build_return(Some(&v))?,
+        None => b.build_return(None)?,
+    };
+    Ok(())
+}
+
+/// The OSR entry `wasm_ot{index}(vmctx, frame, loop)` of function `index`:
+/// runs its OSR `variant` from the loop and writes the results back into
+/// the frame.
+fn build_osr_entry<'ctx>(
+    cx: &'ctx Context,
+    llvm: &LlvmModule<'ctx>,
+    module: &Module,
+    index: u32,
+    variant: FunctionValue<'ctx>,
+    conv: u32,
+) -> Result<(), CompileError> {
+    let fty = module.func_type(index);
+    let ptr = cx.ptr_type(AddressSpace::default());
     let ty = cx
         .void_type()
         .fn_type(&[ptr.into(), ptr.into(), cx.i32_type().into()], false);

@@ -64,6 +64,8 @@ pub use wamr_aot::container::MAGIC as AOT_MAGIC;
 pub use wamr_aot::embed;
 /// Compile targets as users name them: `target::compile_options`.
 pub use wamr_aot::target;
+/// Compiling in a child process: `worker::ProcessCompiler`, `worker::serve`.
+pub use wamr_aot::worker;
 pub use wamr_aot::{
     AotImage, AotMeta, COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions,
     Compiler, HostTarget,

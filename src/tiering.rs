@@ -5,6 +5,8 @@
 //! tick. From then on calls run native code; activations already running
 //! finish in the interpreter.
 //!
+//! The CLI compiles in a child process (`wamr_aot::worker`).
+//!
 //! The whole module is compiled at once (its functions in parallel), which
 //! keeps cross-function inlining and makes one publication per instance.
 //! Compiler threads never block the program: it only ever looks at whether

@@ -11,6 +11,7 @@
 //! - `executor`: runs modules as native code through the runtime's store,
 //!   and loads `.aot` files.
 //! - `perf_map`: names for compiled code in `perf` profiles (`WAMR_PERF_MAP=1`).
+//! - `worker`: compiling in a child process ([`worker::ProcessCompiler`]).
 //!
 //! The compiler itself lives in `wamr-llvm-aot`.
 
@@ -22,6 +23,7 @@ pub mod executor;
 pub mod perf_map;
 pub mod plugin;
 pub mod target;
+pub mod worker;
 
 pub use code_memory::CodeMemory;
 pub use compiler::{
@@ -35,3 +37,4 @@ pub use executor::{
     is_published, load_aot_file,
 };
 pub use plugin::PluginCompiler;
+pub use worker::ProcessCompiler;

@@ -78,6 +78,28 @@ fn exit_status(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
+/// The hidden command that runs a compile for a parent `wamr-rs`.
+const COMPILE_WORKER: &str = "compile-worker";
+
+/// `wamr-rs compile-worker`: one compile, from stdin to stdout, with the
+/// LLVM plugin.
+pub fn compile_worker() -> Result<()> {
+    // End with the parent's compiler thread, even when the parent is
+    // killed or leaves through `_exit` mid-compile.
+    #[cfg(target_os = "linux")]
+    // SAFETY: a plain prctl call; it only sets this process's death signal.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+    let compiler = wamr_rs::plugin_compiler();
+    wamr_rs::worker::serve(
+        &mut std::io::stdin().lock(),
+        &mut std::io::stdout().lock(),
+        &*compiler,
+    )
+    .map_err(|e| anyhow::anyhow!("compile worker: {e}"))
+}
+
 fn execute(args: &RunArgs) -> Result<()> {
     let mut config = Config {
         memory_page_limit: args.memory_page_limit,
@@ -97,7 +119,16 @@ fn execute(args: &RunArgs) -> Result<()> {
         None if input::is_aot(&args.file) => Tier::Aot,
         None => Tier::Auto,
     };
-    let runtime = Runtime::with_config(config).with_tier(tier)?;
+    let mut runtime = Runtime::with_config(config);
+    if tier == Tier::Auto
+        && let Ok(exe) = std::env::current_exe()
+    {
+        // Tier-up compiles in a child process: LLVM's memory traffic in
+        // this address space would slow the program (see `worker`).
+        let worker = wamr_rs::worker::ProcessCompiler::new(exe, [COMPILE_WORKER]);
+        runtime = runtime.with_compiler(std::sync::Arc::new(worker));
+    }
+    let runtime = runtime.with_tier(tier)?;
     let started = std::time::Instant::now();
     let outcome = run_module(args, &runtime);
     if let Some(manager) = runtime.tier_manager() {

@@ -413,3 +413,63 @@ fn wat2wasm_writes_a_binary_that_runs() {
     let out = wamr(dir.path(), &["run", "hello.wasm"]);
     assert_eq!(stdout(&out), "hello\n");
 }
+
+/// `run(n)` of benches/programs/longloop.wat, computed here.
+fn longloop(n: u32) -> u64 {
+    let mut memory = [0u32; 16384];
+    let mut acc = 0u64;
+    for i in 0..n {
+        acc = acc.wrapping_add(u64::from(i.wrapping_mul(i)));
+        memory[(i % 16384) as usize] = i;
+    }
+    acc.wrapping_add(u64::from(memory[10]) | u64::from(memory[11]) << 32)
+}
+
+#[test]
+fn tier_up_compiles_in_a_worker_process_and_moves_a_running_loop() {
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/programs/longloop.wat");
+    let n = 200_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let out = wamr(
+        dir.path(),
+        &[
+            "run",
+            "--tier",
+            "auto",
+            "--tier-stats",
+            "--invoke",
+            "run",
+            program.to_str().unwrap(),
+            &n.to_string(),
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out).trim(), longloop(n).to_string());
+    let stats = stderr(&out);
+    assert!(
+        stats.contains("moved to native code at a loop: 1"),
+        "{stats}"
+    );
+    assert!(stats.contains("native code after"), "{stats}");
+}
+
+#[test]
+fn a_compile_worker_refuses_what_is_not_a_request() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+        .arg("compile-worker")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.1\r\n\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_error(&out, 1, &["compile worker", "not a compile request"]);
+    assert!(out.stdout.is_empty());
+}

@@ -185,16 +185,6 @@ impl TierManager {
         module.extension(|_| ModuleTier::default())
     }
 
-    fn threads(&self) -> usize {
-        match self.policy.compiler_threads {
-            0 => std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .saturating_sub(1)
-                .max(1),
-            n => n,
-        }
-    }
-
     /// Adds `amount` to `module`'s hotness and queues its compile when it
     /// crosses the threshold, with OSR entries for the `running` functions
     /// only: activations that start later find the native code at their
@@ -231,7 +221,7 @@ impl TierManager {
             compile_into(
                 &*self.compiler,
                 &self.options,
-                self.threads(),
+                compiler_threads(&self.policy),
                 (module, &osr),
                 &self.events,
                 self.started,
@@ -258,7 +248,7 @@ impl TierManager {
         let (sender, receiver) = channel::<Job>();
         let compiler = self.compiler.clone();
         let options = self.options.clone();
-        let threads = self.threads();
+        let policy = self.policy;
         let events = self.events.clone();
         let started = self.started;
         let pending = self.pending.clone();
@@ -269,6 +259,9 @@ impl TierManager {
             if let Some(cpu) = interpreter_cpu {
                 crate::affinity::avoid_cpu(cpu);
             }
+            // Here rather than on the program's thread: finding the cores
+            // reads cgroup files.
+            let threads = compiler_threads(&policy);
             while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
                     let job = (&module, osr.as_slice());
@@ -366,6 +359,17 @@ fn compile_into(
     let mut events = lock(events);
     events[index].compile_time = Some(elapsed);
     events[index].failed = failed;
+}
+
+/// Compiler threads for one module under `policy`.
+fn compiler_threads(policy: &TierUpPolicy) -> usize {
+    match policy.compiler_threads {
+        0 => std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .saturating_sub(1)
+            .max(1),
+        n => n,
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -75,8 +75,9 @@ impl Compiler for ProcessCompiler {
         // reply is read, so that neither side waits on the other.
         let reply = std::thread::scope(|scope| {
             let writer = scope.spawn(move || {
-                write_request(&mut stdin, job)?;
-                stdin.flush()
+                let mut out = io::BufWriter::new(&mut stdin);
+                write_request(&mut out, job)?;
+                out.flush()
                 // `stdin` is closed here: the worker sees the request end.
             });
             let reply = read_reply(&mut stdout);

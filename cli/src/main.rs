@@ -40,7 +40,11 @@ enum Command {
     /// Compile the one request on stdin, answer on stdout (the compiler
     /// process of `run --tier auto`).
     #[command(hide = true)]
-    CompileWorker,
+    CompileWorker {
+        /// The process the compile is for: the worker ends with it.
+        #[arg(long)]
+        parent: Option<u32>,
+    },
     /// Assemble WebAssembly text into a binary module (used by scripts/startup.sh).
     #[command(hide = true)]
     Wat2wasm {
@@ -81,7 +85,7 @@ fn main() -> ExitCode {
         Command::Aot(args) => aot::aot(args).map(|_| 0),
         Command::Validate { file } => input::load(&file, &wamr_rs::Config::default()).map(|_| 0),
         Command::Inspect { file } => inspect::inspect(&file).map(|_| 0),
-        Command::CompileWorker => run::compile_worker().map(|_| 0),
+        Command::CompileWorker { parent } => run::compile_worker(parent).map(|_| 0),
         Command::Wat2wasm { file, output } => input::read_wasm(&file).and_then(|wasm| {
             std::fs::write(&output, wasm)
                 .map(|_| 0)

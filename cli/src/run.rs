@@ -83,13 +83,18 @@ const COMPILE_WORKER: &str = "compile-worker";
 
 /// `wamr-rs compile-worker`: one compile, from stdin to stdout, with the
 /// LLVM plugin.
-pub fn compile_worker() -> Result<()> {
+pub fn compile_worker(parent: Option<u32>) -> Result<()> {
     // End with the parent's compiler thread, even when the parent is
-    // killed or leaves through `_exit` mid-compile.
+    // killed or leaves through `_exit` mid-compile; and at once if it has
+    // already gone (a short program can end before this worker got here).
     #[cfg(target_os = "linux")]
-    // SAFETY: a plain prctl call; it only sets this process's death signal.
+    // SAFETY: plain prctl and getppid calls on this process.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if parent.is_some_and(|p| libc::getppid() as u32 != p) {
+            // Nobody is left to want the code.
+            return Ok(());
+        }
     }
     let compiler = wamr_rs::plugin_compiler();
     wamr_rs::worker::serve(
@@ -125,7 +130,9 @@ fn execute(args: &RunArgs) -> Result<()> {
     {
         // Tier-up compiles in a child process: LLVM's memory traffic in
         // this address space would slow the program (see `worker`).
-        let worker = wamr_rs::worker::ProcessCompiler::new(exe, [COMPILE_WORKER]);
+        let parent = std::process::id().to_string();
+        let worker =
+            wamr_rs::worker::ProcessCompiler::new(exe, [COMPILE_WORKER, "--parent", &parent]);
         runtime = runtime.with_compiler(std::sync::Arc::new(worker));
     }
     let runtime = runtime.with_tier(tier)?;

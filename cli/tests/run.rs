@@ -473,3 +473,15 @@ fn a_compile_worker_refuses_what_is_not_a_request() {
     assert_error(&out, 1, &["compile worker", "not a compile request"]);
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_compile_worker_whose_program_has_ended_does_nothing() {
+    // Its parent is this test, not the process it was started for.
+    let out = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+        .args(["compile-worker", "--parent", &u32::MAX.to_string()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+}

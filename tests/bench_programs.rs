@@ -67,17 +67,26 @@ const INTERP: Mode = Mode {
         threshold: 100_000,
         compiler_threads: 0,
         synchronous: false,
+        hot_for: std::time::Duration::ZERO,
         osr_everywhere: false,
     },
 };
 
 fn auto(threshold: u64, synchronous: bool) -> Mode {
+    let default = TierUpPolicy::default();
     Mode {
         tier: Tier::Auto,
         tier_up: TierUpPolicy {
             threshold,
             synchronous,
-            ..TierUpPolicy::default()
+            // Explicit thresholds compile as soon as they are crossed; the
+            // default policy runs as it ships.
+            hot_for: if threshold == default.threshold {
+                default.hot_for
+            } else {
+                std::time::Duration::ZERO
+            },
+            ..default
         },
     }
 }

@@ -18,6 +18,11 @@ pub struct Features {
     pub multi_memory: bool,
     /// Fixed-width SIMD. Validated when enabled, but no tier executes it yet.
     pub simd: bool,
+    /// The GC proposal (with typed function references), validated when
+    /// enabled. Every tier runs its array types, `arrayref`,
+    /// `array.new_default` in constant expressions and `ref.eq`; a module
+    /// using any other GC instruction or type is refused as unsupported.
+    pub gc: bool,
 }
 
 impl Default for Features {
@@ -34,6 +39,7 @@ impl Default for Features {
             tail_call: true,
             multi_memory: true,
             simd: false,
+            gc: false,
         }
     }
 }
@@ -53,6 +59,7 @@ impl Features {
             tail_call: false,
             multi_memory: false,
             simd: false,
+            gc: false,
         }
     }
 
@@ -71,6 +78,8 @@ impl Features {
             (self.tail_call, F::TAIL_CALL),
             (self.multi_memory, F::MULTI_MEMORY),
             (self.simd, F::SIMD),
+            (self.gc, F::GC),
+            (self.gc, F::FUNCTION_REFERENCES),
         ];
         for (on, flag) in pairs {
             f.set(flag, on);
@@ -113,6 +122,13 @@ pub struct TierUpPolicy {
     /// Compile on the calling thread and publish before continuing, instead
     /// of in the background: deterministic tier-up, for tests.
     pub synchronous: bool,
+    /// How long a module must stay past the threshold before its
+    /// background compile starts. A compile lands 40 ms or more after it
+    /// starts (a worker process, LLVM's start-up, the compile itself) and
+    /// slows the program beside it by a few percent, so a program that
+    /// ends within this time should not pay for one; a longer one starts
+    /// native code this much later.
+    pub hot_for: std::time::Duration,
     /// Give every function with loops an on-stack-replacement entry, not
     /// only those running when the module got hot: every call then runs
     /// the code that OSR enters (the tests run the spec suite so).
@@ -125,6 +141,7 @@ impl Default for TierUpPolicy {
             threshold: 100_000,
             compiler_threads: 0,
             synchronous: false,
+            hot_for: std::time::Duration::from_millis(10),
             osr_everywhere: false,
         }
     }

@@ -15,6 +15,9 @@ pub enum ConstOp {
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
+    /// `array.new_default`: a new array of the popped i32 length, every
+    /// element zero (the default of every defaultable element type).
+    ArrayNewDefault,
     I32Add,
     I32Sub,
     I32Mul,
@@ -32,6 +35,8 @@ pub struct ConstExpr {
 pub trait ConstContext {
     fn global(&self, index: u32) -> Val;
     fn func_ref(&self, index: u32) -> RawRef;
+    /// A new GC array of `len` default elements.
+    fn new_array(&self, len: u32) -> Result<RawRef>;
 }
 
 impl ConstExpr {
@@ -62,6 +67,7 @@ impl ConstExpr {
                 O::RefNull { .. } => ConstOp::RefNull,
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                O::ArrayNewDefault { .. } => ConstOp::ArrayNewDefault,
                 O::I32Add => ConstOp::I32Add,
                 O::I32Sub => ConstOp::I32Sub,
                 O::I32Mul => ConstOp::I32Mul,
@@ -93,6 +99,12 @@ impl ConstExpr {
                 ConstOp::RefNull => Val::Ref(RawRef::NULL),
                 ConstOp::RefFunc(i) => Val::Ref(ctx.func_ref(i)),
                 ConstOp::GlobalGet(i) => ctx.global(i),
+                ConstOp::ArrayNewDefault => {
+                    let Some(Val::I32(len)) = stack.pop() else {
+                        return Err(bad_stack());
+                    };
+                    Val::Ref(ctx.new_array(len as u32)?)
+                }
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                     let (a, b) = pop2(&mut stack)?;
                     let (Val::I32(a), Val::I32(b)) = (a, b) else {

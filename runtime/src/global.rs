@@ -29,7 +29,9 @@ impl GlobalInstance {
             ValType::V128 => {
                 Val::V128(self.cell.bits[0] as u128 | (self.cell.bits[1] as u128) << 64)
             }
-            ValType::FuncRef | ValType::ExternRef => Val::Ref(RawRef(self.cell.bits[0])),
+            ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => {
+                Val::Ref(RawRef(self.cell.bits[0]))
+            }
             ty => Val::from_bits(ty, self.cell.bits[0]),
         }
     }

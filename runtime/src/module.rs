@@ -382,12 +382,27 @@ fn read_payload(m: &mut ModuleInner, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::TypeSection(reader) => {
             for group in reader {
-                for sub in group.map_err(malformed)?.into_types() {
+                let group = group.map_err(malformed)?;
+                // GC type hierarchies would change what `call_indirect`
+                // accepts (a subtype's function): not supported.
+                if group.is_explicit_rec_group() {
+                    return Err(Error::Unsupported("GC recursive type groups".into()));
+                }
+                for sub in group.into_types() {
+                    if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                        return Err(Error::Unsupported("GC subtypes".into()));
+                    }
                     match &sub.composite_type.inner {
                         wasmparser::CompositeInnerType::Func(f) => {
                             m.types.push(Arc::new(func_type(f)?))
                         }
-                        _ => return Err(Error::Unsupported("GC types".into())),
+                        // An array type needs no signature: the entry keeps
+                        // type indices aligned, and validation lets no
+                        // function or call name it.
+                        wasmparser::CompositeInnerType::Array(_) => {
+                            m.types.push(Arc::new(FuncType::new([], [])))
+                        }
+                        _ => return Err(Error::Unsupported("GC struct types".into())),
                     }
                 }
             }

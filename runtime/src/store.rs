@@ -247,6 +247,8 @@ pub struct Store {
     /// Traps raised while compiled code runs that carry more than a kind
     /// (host errors, exits), taken by the host entry.
     pending_trap: Option<Trap>,
+    /// GC arrays, freed with the store (see [`Store::new_array`]).
+    arrays: std::cell::RefCell<Vec<Box<[u64]>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -273,7 +275,29 @@ impl Store {
             native_stack_base: 0,
             state: Box::default(),
             pending_trap: None,
+            arrays: Default::default(),
         }
+    }
+
+    /// The most elements a GC array may have.
+    pub const MAX_ARRAY_LEN: u32 = 1 << 24;
+
+    /// A new GC array of `len` zero elements, owned by the store until it
+    /// is dropped. Its reference is the address of its first word, which
+    /// holds the length, so that every array (even an empty one) has its
+    /// own.
+    pub fn new_array(&self, len: u32) -> Result<RawRef> {
+        if len > Self::MAX_ARRAY_LEN {
+            return Err(Error::Other(format!(
+                "an array of {len} elements is too large (at most {})",
+                Self::MAX_ARRAY_LEN
+            )));
+        }
+        let mut words = vec![0u64; len as usize + 1].into_boxed_slice();
+        words[0] = u64::from(len);
+        let r = RawRef(words.as_ptr() as u64);
+        self.arrays.borrow_mut().push(words);
+        Ok(r)
     }
 
     pub fn config(&self) -> &Config {
@@ -935,6 +959,10 @@ impl ConstContext for InitContext<'_> {
 
     fn func_ref(&self, index: u32) -> RawRef {
         self.store.func(self.funcs[index as usize]).func_ref()
+    }
+
+    fn new_array(&self, len: u32) -> Result<RawRef> {
+        self.store.new_array(len)
     }
 }
 

@@ -13,11 +13,19 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// `(ref null array)`, from the GC proposal: the one GC type wamr-rs
+    /// has. Arrays can be created in constant expressions (element
+    /// segments, globals), stored in tables and globals, and compared
+    /// (`ref.eq`); no instruction reads their elements yet.
+    ArrayRef,
 }
 
 impl ValType {
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef
+        )
     }
 
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Result<Self, crate::Error> {
@@ -37,6 +45,8 @@ impl ValType {
             Ok(ValType::FuncRef)
         } else if ty.is_extern_ref() {
             Ok(ValType::ExternRef)
+        } else if ty.is_array_ref() {
+            Ok(ValType::ArrayRef)
         } else {
             Err(crate::Error::Unsupported(format!("reference type {ty}")))
         }
@@ -53,6 +63,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ArrayRef => "arrayref",
         })
     }
 }

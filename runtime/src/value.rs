@@ -48,7 +48,7 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef | ValType::ExternRef => Val::Ref(RawRef::NULL),
+            ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => Val::Ref(RawRef::NULL),
         }
     }
 
@@ -72,7 +72,7 @@ impl Val {
             ValType::F32 => Val::F32(bits as u32),
             ValType::F64 => Val::F64(bits),
             ValType::V128 => Val::V128(bits as u128),
-            ValType::FuncRef | ValType::ExternRef => Val::Ref(RawRef(bits)),
+            ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => Val::Ref(RawRef(bits)),
         }
     }
 
@@ -85,7 +85,10 @@ impl Val {
                 | (Val::F32(_), ValType::F32)
                 | (Val::F64(_), ValType::F64)
                 | (Val::V128(_), ValType::V128)
-                | (Val::Ref(_), ValType::FuncRef | ValType::ExternRef)
+                | (
+                    Val::Ref(_),
+                    ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef
+                )
         )
     }
 }

@@ -290,8 +290,9 @@ impl Context<'_> {
             Ok(m) => m,
             Err(e) => {
                 self.current = None;
-                // A test written for the GC proposal, which wamr-rs does not
-                // implement: skipped, with the reason counted.
+                // A test written for the GC proposal, in a suite run
+                // without it (see `Features::gc`): skipped, with the reason
+                // counted.
                 if e.to_string().contains("gc feature") {
                     self.current_unavailable = true;
                     return Outcome::Skip("needs the GC proposal");

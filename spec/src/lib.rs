@@ -136,8 +136,10 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
                     });
                 }
             }
+            // `table_init64.wast` ends with a module of GC arrays.
             Features {
                 memory64: true,
+                gc: true,
                 ..wasm2()
             }
         }

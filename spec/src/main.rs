@@ -50,6 +50,8 @@ fn main() -> ExitCode {
     let tier_up = TierUpPolicy {
         threshold: args.tier_up_threshold,
         synchronous: !args.background,
+        // Modules switch tiers as soon as they cross the threshold.
+        hot_for: std::time::Duration::ZERO,
         osr_everywhere: args.osr_everywhere,
         ..TierUpPolicy::default()
     };

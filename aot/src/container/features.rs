@@ -18,6 +18,7 @@ pub const WASM_FEATURE_BITS: &[(u32, &str)] = &[
     (8, "tail-call"),
     (9, "multi-memory"),
     (10, "simd"),
+    (11, "gc"),
 ];
 
 const KNOWN_BITS: u32 = {
@@ -69,6 +70,7 @@ impl WasmFeatures {
             tail_call,
             multi_memory,
             simd,
+            gc,
         } = features;
         let flags = [
             mutable_global,
@@ -82,6 +84,7 @@ impl WasmFeatures {
             tail_call,
             multi_memory,
             simd,
+            gc,
         ];
         WasmFeatures(
             flags
@@ -106,6 +109,7 @@ impl WasmFeatures {
             tail_call: on(8),
             multi_memory: on(9),
             simd: on(10),
+            gc: on(11),
         }
     }
 }

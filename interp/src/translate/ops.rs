@@ -259,6 +259,8 @@ impl Translator<'_> {
             O::F64Const { value } => self.stack.push(Operand::Const(value.bits())),
             O::RefNull { .. } => self.stack.push(Operand::Const(0)),
             O::RefIsNull => self.unop(|dst, a| I::I64Eqz { dst, a }),
+            // References are compared by address, as 64-bit slot bits.
+            O::RefEq => self.binop(|dst, a, b| I::I64Eq { dst, a, b }),
             O::RefFunc { function_index } => {
                 let dst = self.stack.push_stack();
                 self.emit_result(I::RefFunc {

@@ -124,7 +124,9 @@ pub(crate) fn llvm_type<'ctx>(
 ) -> Result<BasicTypeEnum<'ctx>, CompileError> {
     Ok(match ty {
         ValType::I32 => cx.i32_type().into(),
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => cx.i64_type().into(),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => {
+            cx.i64_type().into()
+        }
         ValType::F32 => cx.f32_type().into(),
         ValType::F64 => cx.f64_type().into(),
         ValType::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),

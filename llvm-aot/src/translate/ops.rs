@@ -266,6 +266,14 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
                 let v = self.b.build_int_z_extend(z, self.i32(), "b")?;
                 self.push(v);
             }
+            O::RefEq => {
+                // References are compared by address.
+                let b = self.pop_int();
+                let a = self.pop_int();
+                let eq = self.b.build_int_compare(IntPredicate::EQ, a, b, "eq")?;
+                let v = self.b.build_int_z_extend(eq, self.i32(), "b")?;
+                self.push(v);
+            }
             O::RefFunc { function_index } => {
                 let funcs =
                     vm::load_fixed_ptr(self.cx, &self.b, self.vmctx, layout::VMCTX_FUNCS, "funcs")?;

@@ -93,7 +93,7 @@ pub fn from_slot<'ctx>(
 ) -> Result<BasicValueEnum<'ctx>, CompileError> {
     Ok(match ty {
         ValType::I32 => b.build_int_truncate(bits, cx.i32_type(), "i32")?.into(),
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => bits.into(),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => bits.into(),
         ValType::F32 => {
             let low = b.build_int_truncate(bits, cx.i32_type(), "f32bits")?;
             b.build_bit_cast(low, cx.f32_type(), "f32")?
@@ -113,7 +113,9 @@ pub fn to_slot<'ctx>(
     let i64t = cx.i64_type();
     Ok(match ty {
         ValType::I32 => b.build_int_z_extend(v.into_int_value(), i64t, "slot")?,
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => v.into_int_value(),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef => {
+            v.into_int_value()
+        }
         ValType::F32 => {
             let bits = b.build_bit_cast(v, cx.i32_type(), "bits")?.into_int_value();
             b.build_int_z_extend(bits, i64t, "slot")?

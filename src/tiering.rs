@@ -35,6 +35,8 @@ struct ModuleTier {
     hotness: AtomicU64,
     /// `COLD`, `QUEUED`, `READY` or `FAILED`.
     state: AtomicU8,
+    /// When the module first crossed the threshold (`TierUpPolicy::hot_for`).
+    hot_since: OnceLock<Instant>,
     code: OnceLock<Arc<CompiledModule>>,
     /// On-stack-replacement entries beyond those of `code`.
     osr: Mutex<OsrCompiles>,
@@ -198,11 +200,20 @@ impl TierManager {
         running: &dyn Fn() -> Vec<u32>,
     ) {
         let hotness = tier.hotness.fetch_add(amount, Ordering::Relaxed) + amount;
-        if hotness >= self.policy.threshold
-            && tier
-                .state
-                .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
+        if hotness < self.policy.threshold {
+            return;
+        }
+        let hot_for = self.policy.hot_for;
+        if !self.policy.synchronous
+            && !hot_for.is_zero()
+            && tier.hot_since.get_or_init(Instant::now).elapsed() < hot_for
+        {
+            return;
+        }
+        if tier
+            .state
+            .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
         {
             let osr = if self.policy.osr_everywhere {
                 (module.num_imported_funcs()..module.num_funcs()).collect()

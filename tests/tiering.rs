@@ -92,6 +92,7 @@ fn auto_runtime(threshold: u64, synchronous: bool) -> Runtime {
         tier_up: TierUpPolicy {
             threshold,
             synchronous,
+            hot_for: std::time::Duration::ZERO,
             ..TierUpPolicy::default()
         },
         ..Config::default()

@@ -27,7 +27,8 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     tier_up_threshold: u64,
     /// `--tier auto`: compile every function with loops with an
-    /// on-stack-replacement entry (its calls then run that code too).
+    /// on-stack-replacement entry, and as that entry's code only (its
+    /// native entry forwards to it).
     #[arg(long)]
     osr_everywhere: bool,
     /// `--tier aot|auto`: compile for this CPU level (x86-64, x86-64-v2,
@@ -41,6 +42,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.osr_everywhere {
+        // Every function's body is then compiled once, as the code OSR
+        // enters, even the small ones (see `wamr_llvm_aot`'s
+        // `shared_osr_body_min`).
+        // SAFETY: set before any other thread starts.
+        unsafe { std::env::set_var("WAMR_OSR_SHARED_BODY_MIN", "0") };
+    }
     let shared = args.shared.unwrap_or_else(default_shared_dir);
     let names: Vec<&str> = if args.suites.is_empty() {
         SUITE_NAMES.to_vec()

@@ -187,11 +187,12 @@ impl TierManager {
         module.extension(|_| ModuleTier::default())
     }
 
-    /// Adds `amount` to `module`'s hotness and queues its compile when it
-    /// crosses the threshold, with OSR entries for the `running` functions
-    /// only: activations that start later find the native code at their
-    /// call, and each OSR variant costs about as much to compile as its
-    /// function (all of them would double the compile).
+    /// Adds `amount` to `module`'s hotness and queues its compile once it
+    /// has been past the threshold for `hot_for` (at once when
+    /// synchronous), with OSR entries for the `running` functions only
+    /// (all of them with `osr_everywhere`): activations that start later
+    /// find the native code at their call, and an OSR entry of a small
+    /// function is a second copy of it.
     fn heat(
         &self,
         module: &Module,

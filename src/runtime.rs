@@ -221,7 +221,7 @@ impl Runtime {
                 options,
                 threads,
                 progress,
-                osr: &[],
+                osr: wamr_aot::OsrFuncs::NONE,
             })
             .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))
     }

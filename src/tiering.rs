@@ -24,7 +24,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use wamr_aot::{CompileOptions, CompiledModule, Compiler};
+use wamr_aot::{CompileOptions, CompiledModule, Compiler, OsrFuncs};
 use wamr_interp::{Interpreter, TierUp};
 use wamr_runtime::{Executor, InstanceId, Module, Store, TierUpPolicy, Trap, Val, WasmFunc};
 
@@ -94,15 +94,52 @@ impl OsrCompiles {
     }
 
     /// Records a compile of entries for `func` and the `running` functions
-    /// (beside those covered already) as pending; returns its list.
-    fn cover(&mut self, func: u32, mut running: Vec<u32>) -> Vec<u32> {
+    /// (beside those covered already) as pending; returns what it asks.
+    /// Every body is shared: this code only ever runs from its OSR entries.
+    fn cover(&mut self, func: u32, mut running: Vec<u32>) -> OsrWanted {
         running.push(func);
         running.extend_from_slice(&self.covered);
         running.sort_unstable();
         running.dedup();
         self.covered = running.clone();
         self.pending = true;
-        running
+        OsrWanted {
+            shared: running.clone(),
+            entries: running,
+        }
+    }
+}
+
+/// The OSR entries a compile asks for ([`OsrFuncs`], owned).
+#[derive(Debug, Clone, Default)]
+struct OsrWanted {
+    entries: Vec<u32>,
+    shared: Vec<u32>,
+}
+
+impl OsrWanted {
+    /// Entries for the `running` functions (outermost first). When only
+    /// one function with loops is running, the module's work loops inside
+    /// that activation (a `main` with the workload inline): it will hardly
+    /// be called again, so it shares its body with its entry, as its own
+    /// native copy would only cost compile time (a sixth of minicsv's run
+    /// under `auto`). When there are more, the outermost would do as well
+    /// in principle, but CoreMark's timed loop ran 3% slower so.
+    fn running(running: Vec<u32>) -> Self {
+        let shared = match running.as_slice() {
+            &[only] => vec![only],
+            _ => Vec::new(),
+        };
+        let mut entries = running;
+        entries.sort_unstable();
+        OsrWanted { entries, shared }
+    }
+
+    fn funcs(&self) -> OsrFuncs<'_> {
+        OsrFuncs {
+            entries: &self.entries,
+            shared: &self.shared,
+        }
     }
 }
 
@@ -217,24 +254,28 @@ impl TierManager {
             .is_ok()
         {
             let osr = if self.policy.osr_everywhere {
-                (module.num_imported_funcs()..module.num_funcs()).collect()
+                OsrWanted {
+                    entries: (module.num_imported_funcs()..module.num_funcs()).collect(),
+                    shared: Vec::new(),
+                }
             } else {
-                running()
+                OsrWanted::running(running())
             };
-            lock(&tier.osr).covered = osr.clone();
+            tracing::debug!(?osr, "tier-up: module hot, compiling it with OSR entries");
+            lock(&tier.osr).covered = osr.entries.clone();
             self.compile(module, osr);
         }
     }
 
     /// Compiles `module` with OSR entries for `osr`: at once when the
     /// policy is synchronous, else in the background.
-    fn compile(&self, module: &Module, osr: Vec<u32>) {
+    fn compile(&self, module: &Module, osr: OsrWanted) {
         if self.policy.synchronous {
             compile_into(
                 &*self.compiler,
                 &self.options,
                 compiler_threads(&self.policy),
-                (module, &osr),
+                (module, osr.funcs()),
                 &self.events,
                 self.started,
             );
@@ -243,7 +284,7 @@ impl TierManager {
         }
     }
 
-    fn enqueue(&self, module: Module, osr: Vec<u32>) {
+    fn enqueue(&self, module: Module, osr: OsrWanted) {
         let mut queue = lock(&self.queue);
         let sender = queue.get_or_insert_with(|| self.spawn_compiler());
         self.pending.fetch_add(1, Ordering::AcqRel);
@@ -276,7 +317,7 @@ impl TierManager {
             let threads = compiler_threads(&policy);
             while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
-                    let job = (&module, osr.as_slice());
+                    let job = (&module, osr.funcs());
                     compile_into(&*compiler, &options, threads, job, &events, started);
                 }
                 pending.fetch_sub(1, Ordering::AcqRel);
@@ -309,7 +350,7 @@ impl TierManager {
 }
 
 /// A module to compile, and the functions that get OSR entries.
-type Job = (Module, Vec<u32>);
+type Job = (Module, OsrWanted);
 
 /// Compiles `module` (with OSR entries for `osr`), attaches the code (or,
 /// when the module has code already, keeps it for its OSR entries), and
@@ -318,7 +359,7 @@ fn compile_into(
     compiler: &dyn Compiler,
     options: &CompileOptions,
     threads: usize,
-    (module, osr): (&Module, &[u32]),
+    (module, osr): (&Module, OsrFuncs<'_>),
     events: &Mutex<Vec<TierEvent>>,
     started: Instant,
 ) {

@@ -317,3 +317,68 @@ fn a_loop_that_started_during_the_compile_gets_its_own_entry() {
     assert!(!events[0].osr_only && events[1].osr_only, "{events:?}");
     assert_eq!(manager.osr_transfers(), 2, "warm, then outer");
 }
+
+/// Loops three deep, with a sibling before the middle one and code before
+/// each inner loop that must run on every outer iteration: whichever loop
+/// the move to native code lands at, the rest of the activation (the loops
+/// around included) must compute what the interpreter does. `nest` runs
+/// alone (its body is shared with its OSR entry), `wrapped` runs it below
+/// a caller that has a loop of its own (the body keeps its own copy).
+const NESTED_LOOPS: &str = r#"(module
+  (func $nest (export "nest") (param $n i32) (result i64)
+    (local $i i32) (local $j i32) (local $k i32) (local $acc i64)
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (i32.mul (local.get $i) (i32.const 1000003)))))
+      (loop $first
+        (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 3)) (i64.extend_i32_u (local.get $j))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $first (i32.lt_u (local.get $j) (i32.const 3))))
+      (local.set $k (i32.const 0))
+      (loop $middle
+        (local.set $j (i32.and (local.get $k) (i32.const 7)))
+        (loop $inner
+          (local.set $acc (i64.add (local.get $acc)
+            (i64.extend_i32_u (i32.xor (local.get $i) (i32.xor (local.get $k) (local.get $j))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $inner (i32.lt_u (local.get $j) (i32.const 50))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $middle (i32.lt_u (local.get $k) (i32.const 40))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc))
+  (func (export "wrapped") (param $n i32) (result i64) (local $c i32) (local $r i64)
+    (loop $once
+      (local.set $r (i64.add (local.get $r) (call $nest (local.get $n))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $once (i32.lt_u (local.get $c) (i32.const 1))))
+    (local.get $r))
+)"#;
+
+#[test]
+fn a_move_into_nested_loops_runs_the_loops_around_them_on() {
+    let run = |runtime: &Runtime, export: &str| {
+        let module = runtime
+            .load(&wat::parse_str(NESTED_LOOPS).unwrap())
+            .unwrap();
+        let mut store = runtime.new_store();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let f = instance.get_typed_func::<i32, i64>(&store, export).unwrap();
+        f.call(&mut store, 200).unwrap()
+    };
+    let expected = run(&Runtime::new(), "nest");
+    assert_eq!(run(&Runtime::new(), "wrapped"), expected);
+    // Different thresholds land the move at different loops.
+    for threshold in [100, 1000, 4321, 20_000, 100_000] {
+        for export in ["nest", "wrapped"] {
+            let runtime = auto_runtime(threshold, true);
+            assert_eq!(
+                run(&runtime, export),
+                expected,
+                "{export}, threshold {threshold}"
+            );
+            let transfers = runtime.tier_manager().unwrap().osr_transfers();
+            assert_eq!(transfers, 1, "{export}, threshold {threshold}");
+        }
+    }
+}

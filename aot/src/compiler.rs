@@ -54,10 +54,8 @@ pub struct CompileJob<'a> {
     pub options: &'a CompileOptions,
     /// Compiler threads; 0 means one per core.
     pub threads: usize,
-    /// Functions (module indices, ascending) that also get an
-    /// on-stack-replacement entry (`FunctionEntry::osr`), for code that
-    /// takes over running interpreter activations of them.
-    pub osr: &'a [u32],
+    /// The functions that also get an on-stack-replacement entry.
+    pub osr: OsrFuncs<'a>,
     /// Called with (functions done, functions in all) as work completes.
     pub progress: Option<&'a (dyn Fn(u32, u32) + Sync)>,
 }
@@ -72,6 +70,28 @@ impl fmt::Debug for CompileJob<'_> {
             .field("osr", &self.osr)
             .finish_non_exhaustive()
     }
+}
+
+/// The functions of a compile that get an on-stack-replacement entry
+/// (`FunctionEntry::osr`), for code that takes over running interpreter
+/// activations of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OsrFuncs<'a> {
+    /// Module indices, ascending.
+    pub entries: &'a [u32],
+    /// Of `entries`, those compiled once, as their OSR variant (the native
+    /// entry forwards to it): functions hardly called again, such as the
+    /// outermost running one, whose own native copy would only cost
+    /// compile time. Ascending.
+    pub shared: &'a [u32],
+}
+
+impl OsrFuncs<'_> {
+    /// No OSR entries.
+    pub const NONE: OsrFuncs<'static> = OsrFuncs {
+        entries: &[],
+        shared: &[],
+    };
 }
 
 /// A compiler failure, as one readable message.
@@ -97,7 +117,7 @@ pub struct CachingCompiler {
     cache: std::sync::Mutex<CacheMap>,
 }
 
-type CacheKey = ([u8; 32], u32, Vec<u32>, CompileOptions);
+type CacheKey = ([u8; 32], u32, [Vec<u32>; 2], CompileOptions);
 type CacheMap = std::collections::HashMap<CacheKey, std::sync::Arc<Vec<u8>>>;
 
 impl CachingCompiler {
@@ -118,7 +138,7 @@ impl Compiler for CachingCompiler {
         let key = (
             crate::container::sha256(job.wasm),
             job.features.bits(),
-            job.osr.to_vec(),
+            [job.osr.entries.to_vec(), job.osr.shared.to_vec()],
             job.options.clone(),
         );
         let cached = self

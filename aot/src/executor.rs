@@ -13,7 +13,7 @@ use wamr_runtime::vmctx::VMContext;
 use wamr_runtime::{Config, Executor, FuncId, InstanceId, Module, Store, Trap, Val, WasmFunc};
 
 use crate::code_memory::CodeMemory;
-use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler};
+use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler, OsrFuncs};
 use crate::container::{
     AotFile, AotImage, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
 };
@@ -152,7 +152,7 @@ impl AotExecutor {
     }
 
     fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
-        compile_module(&*self.compiler, &self.options, module, 0, &[])
+        compile_module(&*self.compiler, &self.options, module, 0, OsrFuncs::NONE)
     }
 }
 
@@ -221,7 +221,7 @@ pub fn compile_module(
     options: &CompileOptions,
     module: &Module,
     threads: usize,
-    osr: &[u32],
+    osr: OsrFuncs<'_>,
 ) -> Result<CompiledModule, String> {
     let bytes = compiler
         .compile(&CompileJob {

@@ -27,7 +27,7 @@ pub mod worker;
 
 pub use code_memory::CodeMemory;
 pub use compiler::{
-    COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler,
+    COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler, OsrFuncs,
 };
 pub use container::{
     AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,

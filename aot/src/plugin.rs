@@ -18,7 +18,7 @@ pub mod abi {
     use std::ffi::c_void;
 
     /// Bumped on every change to the types or functions below.
-    pub const ABI_VERSION: u32 = 4;
+    pub const ABI_VERSION: u32 = 5;
 
     /// `u32 wamr_plugin_abi_version(void)`.
     pub const ABI_VERSION_SYMBOL: &[u8] = b"wamr_plugin_abi_version";
@@ -73,9 +73,12 @@ pub mod abi {
         pub features: Bytes,
         pub abi: Bytes,
         pub opt_level: u8,
-        /// `CompileJob::osr`: `osr_count` function indices at `osr_funcs`.
+        /// `CompileJob::osr`: `osr_count` function indices at `osr_funcs`,
+        /// `osr_shared_count` at `osr_shared`.
         pub osr_funcs: *const u32,
         pub osr_count: usize,
+        pub osr_shared: *const u32,
+        pub osr_shared_count: usize,
         pub threads: u32,
         pub progress: Option<ProgressFn>,
         pub progress_ctx: *mut c_void,
@@ -268,8 +271,10 @@ impl Plugin {
             features: abi::Bytes::new(job.options.features.as_bytes()),
             abi: abi::Bytes::new(job.options.abi.as_bytes()),
             opt_level: job.options.opt_level,
-            osr_funcs: job.osr.as_ptr(),
-            osr_count: job.osr.len(),
+            osr_funcs: job.osr.entries.as_ptr(),
+            osr_count: job.osr.entries.len(),
+            osr_shared: job.osr.shared.as_ptr(),
+            osr_shared_count: job.osr.shared.len(),
             threads: u32::try_from(job.threads).unwrap_or(u32::MAX),
             progress: progress.is_some().then_some(report as abi::ProgressFn),
             progress_ctx: match &progress {

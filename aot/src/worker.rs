@@ -11,8 +11,9 @@
 //! The exchange, little-endian throughout:
 //! - request: [`MAGIC`], the wasm (u64 length, bytes), the wasm features
 //!   (u32), triple, CPU, features and ABI (each a u32 length and UTF-8),
-//!   the opt level (u8), threads (u32), the OSR functions (u32 count, then
-//!   u32 each);
+//!   the opt level (u8), threads (u32), the OSR functions and those of
+//!   them with a shared body (`OsrFuncs`; each list a u32 count, then u32
+//!   each);
 //! - reply: 0 and the `.aot` image, or 1 and an error message (u64 length,
 //!   bytes).
 
@@ -21,11 +22,13 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::compiler::{COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler};
+use crate::compiler::{
+    COMPILER_VERSION, CompileError, CompileJob, CompileOptions, Compiler, OsrFuncs,
+};
 use crate::container::WasmFeatures;
 
 /// The first bytes of a request: the protocol and its version.
-const MAGIC: &[u8; 8] = b"WAMRCJ01";
+const MAGIC: &[u8; 8] = b"WAMRCJ02";
 
 /// A compiler that runs each job in a new process: `program args...`,
 /// which must answer with [`serve`] (the `wamr-rs` binary does, as its
@@ -109,7 +112,10 @@ pub fn serve(
         features: request.features,
         options: &request.options,
         threads: request.threads,
-        osr: &request.osr,
+        osr: OsrFuncs {
+            entries: &request.osr,
+            shared: &request.osr_shared,
+        },
         progress: None,
     };
     match compiler.compile(&job) {
@@ -132,6 +138,7 @@ struct Request {
     options: CompileOptions,
     threads: usize,
     osr: Vec<u32>,
+    osr_shared: Vec<u32>,
 }
 
 fn write_request(out: &mut impl Write, job: &CompileJob<'_>) -> io::Result<()> {
@@ -144,9 +151,11 @@ fn write_request(out: &mut impl Write, job: &CompileJob<'_>) -> io::Result<()> {
     }
     out.write_all(&[o.opt_level])?;
     out.write_all(&u32::try_from(job.threads).unwrap_or(u32::MAX).to_le_bytes())?;
-    out.write_all(&(job.osr.len() as u32).to_le_bytes())?;
-    for f in job.osr {
-        out.write_all(&f.to_le_bytes())?;
+    for list in [job.osr.entries, job.osr.shared] {
+        out.write_all(&(list.len() as u32).to_le_bytes())?;
+        for f in list {
+            out.write_all(&f.to_le_bytes())?;
+        }
     }
     Ok(())
 }
@@ -169,10 +178,11 @@ fn read_request(input: &mut impl Read) -> io::Result<Request> {
     let mut level = [0u8; 1];
     input.read_exact(&mut level)?;
     let threads = read_u32(input)? as usize;
-    let count = read_u32(input)? as usize;
-    let osr = (0..count)
-        .map(|_| read_u32(input))
-        .collect::<io::Result<_>>()?;
+    let mut list = || -> io::Result<Vec<u32>> {
+        let count = read_u32(input)? as usize;
+        (0..count).map(|_| read_u32(input)).collect()
+    };
+    let (osr, osr_shared) = (list()?, list()?);
     Ok(Request {
         wasm,
         features,
@@ -185,6 +195,7 @@ fn read_request(input: &mut impl Read) -> io::Result<Request> {
         },
         threads,
         osr,
+        osr_shared,
     })
 }
 
@@ -263,7 +274,7 @@ mod tests {
                 o.abi,
                 o.opt_level,
                 job.threads,
-                job.osr,
+                (job.osr.entries, job.osr.shared),
                 job.features.bits()
             );
             *self.seen.lock().unwrap() = Some(seen);
@@ -287,7 +298,10 @@ mod tests {
             features: WasmFeatures::from_bits(0).unwrap(),
             options: &options,
             threads: 3,
-            osr: &[4, 9],
+            osr: OsrFuncs {
+                entries: &[4, 9],
+                shared: &[9],
+            },
             progress: None,
         };
         let mut request = Vec::new();
@@ -305,7 +319,7 @@ mod tests {
         assert_eq!(reply, Ok(b"msa\0".to_vec()));
         assert_eq!(
             seen.unwrap(),
-            "[0, 97, 115, 109] x86_64-unknown-linux-gnu x86-64-v3 +sse4.1  2 3 [4, 9] 0"
+            "[0, 97, 115, 109] x86_64-unknown-linux-gnu x86-64-v3 +sse4.1  2 3 ([4, 9], [9]) 0"
         );
     }
 
@@ -337,7 +351,7 @@ mod tests {
             features: WasmFeatures::from_bits(0).unwrap(),
             options: &options,
             threads: 1,
-            osr: &[],
+            osr: OsrFuncs::NONE,
             progress: None,
         };
         let e = compiler.compile(&job).unwrap_err();

@@ -20,6 +20,7 @@ use inkwell::targets::FileType;
 use wamr_aot::target::{Arch, Capabilities};
 use wamr_aot::{
     AotImage, AotMeta, COMPILER_VERSION, CompileJob, CompileOptions, FunctionEntry, HostTarget,
+    OsrFuncs,
 };
 use wamr_runtime::helpers::Helper;
 use wamr_runtime::{Config, Module};
@@ -150,7 +151,7 @@ pub fn compile_objects(
     module: &Module,
     opts: &CompileOptions,
     threads: usize,
-    osr: &[u32],
+    osr: OsrFuncs<'_>,
     progress: Option<&(dyn Fn(u32, u32) + Sync)>,
 ) -> Result<Vec<CompiledObject>, CompileFailure> {
     let threads = match threads {
@@ -243,7 +244,7 @@ pub fn compile_object(
     module: &Module,
     opts: &CompileOptions,
     functions: Range<u32>,
-    osr: &[u32],
+    osr: OsrFuncs<'_>,
 ) -> Result<CompiledObject, CompileFailure> {
     let level = match opts.opt_level {
         0 => OptimizationLevel::None,

@@ -2,7 +2,7 @@
 //! `wamr_aot::plugin` loads lazily (see there for the contract).
 
 use wamr_aot::plugin::abi;
-use wamr_aot::{COMPILER_VERSION, CompileJob, CompileOptions, WasmFeatures};
+use wamr_aot::{COMPILER_VERSION, CompileJob, CompileOptions, OsrFuncs, WasmFeatures};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wamr_plugin_abi_version() -> u32 {
@@ -57,6 +57,18 @@ pub unsafe extern "C" fn wamr_plugin_free(output: *mut abi::Output) {
     }
 }
 
+/// The `len` u32s at `ptr` (which may be null when `len` is 0).
+///
+/// # Safety
+/// A non-empty list is valid for reads for the lifetime chosen.
+unsafe fn list<'a>(ptr: *const u32, len: usize) -> &'a [u32] {
+    match len {
+        0 => &[],
+        // SAFETY: per this function's contract.
+        n => unsafe { std::slice::from_raw_parts(ptr, n) },
+    }
+}
+
 /// # Safety
 /// As `wamr_plugin_compile`.
 unsafe fn compile(request: &abi::Request) -> Result<Vec<u8>, String> {
@@ -93,10 +105,12 @@ unsafe fn compile(request: &abi::Request) -> Result<Vec<u8>, String> {
         features,
         options: &options,
         threads: request.threads as usize,
-        osr: match request.osr_count {
-            0 => &[],
-            // SAFETY: the caller's list lives for the call.
-            n => unsafe { std::slice::from_raw_parts(request.osr_funcs, n) },
+        // SAFETY: the caller's lists live for the call.
+        osr: unsafe {
+            OsrFuncs {
+                entries: list(request.osr_funcs, request.osr_count),
+                shared: list(request.osr_shared, request.osr_shared_count),
+            }
         },
         progress: request.progress.is_some().then_some(&progress as _),
     };

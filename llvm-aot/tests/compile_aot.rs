@@ -85,7 +85,7 @@ fn compile_chain(threads: usize) -> Vec<u8> {
         options: &CompileOptions::host(2),
         threads,
         progress: Some(&progress),
-        osr: &[],
+        osr: wamr_aot::OsrFuncs::NONE,
     })
     .unwrap();
     assert_eq!(reported.load(Ordering::Relaxed), 41);
@@ -140,7 +140,7 @@ fn invalid_wasm_is_refused_by_the_one_validator() {
         options: &CompileOptions::host(0),
         threads: 1,
         progress: None,
-        osr: &[],
+        osr: wamr_aot::OsrFuncs::NONE,
     })
     .unwrap_err();
     assert!(err.to_string().contains("invalid module"), "{err}");
@@ -260,7 +260,7 @@ fn rounding_without_sse41_is_inline_and_exact() {
         options: &options,
         threads: 1,
         progress: None,
-        osr: &[],
+        osr: wamr_aot::OsrFuncs::NONE,
     })
     .expect("no libcalls left at the SSE2 baseline");
     let dir = tempfile::tempdir().unwrap();
@@ -375,7 +375,7 @@ fn bench_programs_compile_for_every_x86_64_level_without_libcalls() {
                 options: &options,
                 threads: 0,
                 progress: None,
-                osr: &[],
+                osr: wamr_aot::OsrFuncs::NONE,
             })
             .unwrap_or_else(|e| panic!("{} for {cpu} {features}: {e}", path.display()));
             let image = AotImage::from_bytes(&bytes).unwrap();

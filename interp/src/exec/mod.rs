@@ -43,8 +43,9 @@ pub trait TierUp: Send + Sync + std::fmt::Debug {
     /// was newly published into its slots (the interpreter then drops its
     /// caches of translated code for direct calls).
     /// `running` lists the functions of `instance` with interpreted
-    /// activations in this thread's run (module indices, ascending): the
-    /// ones whose compile wants on-stack-replacement entries.
+    /// activations in this thread's run (module indices, each once, by
+    /// their outermost activation, outermost first): the ones whose compile
+    /// wants on-stack-replacement entries.
     fn tick(&self, store: &Store, instance: InstanceId, running: &dyn Fn() -> Vec<u32>) -> bool;
 
     /// The OSR entry of function `func` (module index) of `instance`, once
@@ -332,19 +333,20 @@ impl<'a> Machine<'a> {
     }
 
     /// The functions of `instance` with activations in this run that have
-    /// OSR points, ascending.
+    /// OSR points, outermost activation first, each once.
     fn running_funcs(&self, instance: InstanceId) -> Vec<u32> {
         let frames = self.frames.iter().map(|f| (f.func, f.ctx));
-        let mut funcs: Vec<u32> = std::iter::once((self.func, self.ctx))
-            .chain(frames)
-            .filter(|&(func, ctx)| !func.is_null() && self.ctxs[ctx].id == instance)
+        let mut funcs: Vec<u32> = Vec::new();
+        for (func, ctx) in frames.chain(std::iter::once((self.func, self.ctx))) {
+            if func.is_null() || self.ctxs[ctx].id != instance {
+                continue;
+            }
             // SAFETY: a frame's function lives while the frame does.
-            .map(|(func, _)| unsafe { &*func })
-            .filter(|f| !f.osr_points.is_empty())
-            .map(|f| f.func_index)
-            .collect();
-        funcs.sort_unstable();
-        funcs.dedup();
+            let f = unsafe { &*func };
+            if !f.osr_points.is_empty() && !funcs.contains(&f.func_index) {
+                funcs.push(f.func_index);
+            }
+        }
         funcs
     }
 

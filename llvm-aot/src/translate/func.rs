@@ -45,6 +45,8 @@ pub(super) struct Control<'ctx> {
     height: usize,
     /// Whether the code after `end` can be reached.
     end_reachable: bool,
+    /// In an OSR variant, a loop's dispatch point (`OsrVariant::hubs`).
+    hub: Option<usize>,
 }
 
 pub struct FuncTranslator<'a, 'ctx> {
@@ -86,14 +88,48 @@ pub struct FuncTranslator<'a, 'ctx> {
 }
 
 /// The OSR variant of a function: its entry reads the locals from the
-/// interpreter's frame and jumps to the header of the loop it is given,
+/// interpreter's frame and goes on to the header of the loop it is given,
 /// or, given [`OSR_START`], starts the function from its parameters like
 /// the native entry (which then just forwards to it; see
 /// `translate_module`).
+///
+/// The entry never jumps into a nested loop: that would give the loops
+/// around it a second entry, and LLVM optimises irreducible loops poorly
+/// (the sieve ran 1.7x slower so). It jumps to the outermost loop around
+/// the target, whose header passes on to the next loop inward, and so on:
+/// each loop header checks `pending` (the target, until reached) and, when
+/// the target is inside, branches straight to the header of the loop on
+/// the way. Every loop keeps one entry, at the cost of a compare per
+/// iteration of the loops that have OSR targets inside.
 pub struct OsrVariant<'ctx> {
     /// Where the entry's switch over loop ordinals goes, built at the end.
     dispatch: BasicBlock<'ctx>,
-    cases: Vec<(u32, BasicBlock<'ctx>)>,
+    /// Routes from the entry.
+    routes: Vec<Route<'ctx>>,
+    /// Every loop's header, with its routes inward.
+    hubs: Vec<Hub<'ctx>>,
+    /// The loop the entry was asked for, [`OSR_START`] once reached (an
+    /// i32 alloca, promoted to a register).
+    pending: PointerValue<'ctx>,
+}
+
+/// A loop header of an OSR variant: its phis, then a switch over
+/// `pending` (added at the end, if any route passes) on to `body`.
+struct Hub<'ctx> {
+    header: BasicBlock<'ctx>,
+    phis: Vec<PhiValue<'ctx>>,
+    body: BasicBlock<'ctx>,
+    routes: Vec<Route<'ctx>>,
+}
+
+/// One step on the way to OSR target `loop_index`: on to the header `to`
+/// (with `phis`, which take a placeholder: nothing on this path reads
+/// them); `last` if `to` is the target's own.
+struct Route<'ctx> {
+    loop_index: u32,
+    to: BasicBlock<'ctx>,
+    phis: Vec<PhiValue<'ctx>>,
+    last: bool,
 }
 
 type Res<T = ()> = Result<T, CompileError>;
@@ -123,10 +159,20 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         b.position_at_end(entry);
         let vmctx = func.get_nth_param(0).unwrap().into_pointer_value();
         let results = module.func_type(index).results().to_vec();
-        let osr = osr.then(|| OsrVariant {
-            dispatch: cx.append_basic_block(func, "osr"),
-            cases: Vec::new(),
-        });
+        let osr = match osr {
+            false => None,
+            true => {
+                let pending = b.build_alloca(cx.i32_type(), "osr.pending")?;
+                let none = cx.i32_type().const_int(u64::from(OSR_START), false);
+                b.build_store(pending, none)?;
+                Some(OsrVariant {
+                    dispatch: cx.append_basic_block(func, "osr"),
+                    routes: Vec::new(),
+                    hubs: Vec::new(),
+                    pending,
+                })
+            }
+        };
         Ok(FuncTranslator {
             cx,
             llvm,
@@ -182,6 +228,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             params: Vec::new(),
             height: 0,
             end_reachable: false,
+            hub: None,
         });
         let mut reader = body.get_operators_reader().map_err(malformed)?;
         while !reader.eof() {
@@ -222,13 +269,16 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             let v = super::vm::from_slot(self.cx, &self.b, bits, ty)?;
             self.b.build_store(self.locals[i].0, v)?;
         }
-        let dispatch = self.osr.as_ref().expect("OSR variant").dispatch;
-        self.b.build_unconditional_branch(dispatch)?;
+        let osr = self.osr.as_ref().expect("OSR variant");
+        self.b.build_store(osr.pending, which)?;
+        self.b.build_unconditional_branch(osr.dispatch)?;
         self.b.position_at_end(body);
         Ok(())
     }
 
-    /// The switch from the entry to the loop header the interpreter names.
+    /// The switches on the way from the entry to the loop header the
+    /// interpreter names: the entry's over its parameter, the hubs' over
+    /// `pending`.
     fn osr_dispatch(&mut self, osr: OsrVariant<'ctx>) -> Res {
         let n = self.module.func_type(self.index).params().len() as u32;
         let which = self.func.get_nth_param(n + 2).unwrap().into_int_value();
@@ -236,26 +286,92 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         self.b.position_at_end(bad);
         self.b.build_unreachable()?;
         self.b.position_at_end(osr.dispatch);
-        let cases: Vec<_> = osr
-            .cases
-            .iter()
-            .map(|&(k, header)| (self.i32().const_int(u64::from(k), false), header))
-            .collect();
-        self.b.build_switch(which, bad, &cases)?;
+        self.route_switch(which, bad, &osr.routes, osr.pending)?;
+        for hub in &osr.hubs {
+            if hub.routes.is_empty() {
+                continue;
+            }
+            let to_body = hub.header.get_terminator().expect("a hub ends in a branch");
+            to_body.erase_from_basic_block();
+            self.b.position_at_end(hub.header);
+            let target = self.b.build_load(self.i32(), osr.pending, "osr.target")?;
+            self.route_switch(target.into_int_value(), hub.body, &hub.routes, osr.pending)?;
+        }
+        Ok(())
+    }
+
+    /// A switch over `target` along `routes` (else to `default`), at the
+    /// builder's position. A route's last step clears `pending`, so that
+    /// later iterations of the loops around run their bodies.
+    fn route_switch(
+        &self,
+        target: IntValue<'ctx>,
+        default: BasicBlock<'ctx>,
+        routes: &[Route<'ctx>],
+        pending: PointerValue<'ctx>,
+    ) -> Res {
+        let here = self.current_block();
+        let mut cases = Vec::new();
+        let mut edges: Vec<(BasicBlock<'ctx>, bool, BasicBlock<'ctx>)> = Vec::new();
+        for r in routes {
+            let edge = match edges
+                .iter()
+                .find(|&&(to, last, _)| to == r.to && last == r.last)
+            {
+                Some(&(_, _, edge)) => edge,
+                None => {
+                    let edge = self.cx.append_basic_block(self.func, "osr.route");
+                    self.b.position_at_end(edge);
+                    if r.last {
+                        let none = self.i32().const_int(u64::from(OSR_START), false);
+                        self.b.build_store(pending, none)?;
+                    }
+                    self.b.build_unconditional_branch(r.to)?;
+                    for phi in &r.phis {
+                        phi.add_incoming(&[(&phi.as_basic_value().get_type().const_zero(), edge)]);
+                    }
+                    edges.push((r.to, r.last, edge));
+                    edge
+                }
+            };
+            cases.push((self.i32().const_int(u64::from(r.loop_index), false), edge));
+        }
+        self.b.position_at_end(here);
+        self.b.build_switch(target, default, &cases)?;
         Ok(())
     }
 
     /// A `loop` was entered; `eligible` if the locals are its whole state.
+    /// In the OSR variant, adds the routes to it from the entry and from
+    /// the headers of the loops around it.
     pub(super) fn loop_entered(&mut self, eligible: bool) {
         let k = self.loops_seen - 1;
         if !eligible {
             return;
         }
         self.osr_loops.push(k);
-        if let (Some(osr), Some(c)) = (&mut self.osr, self.control.last())
-            && let Some((header, _)) = &c.header
-        {
-            osr.cases.push((k, *header));
+        let Some(osr) = &mut self.osr else {
+            return;
+        };
+        let (own, around) = self.control.split_last().expect("the loop");
+        let Some(own) = own.hub else {
+            return;
+        };
+        // Headers on the way in, outermost first; each routes to the next.
+        let hubs: Vec<usize> = around.iter().filter_map(|c| c.hub).collect();
+        let from = std::iter::once(None).chain(hubs.iter().copied().map(Some));
+        let to = hubs.iter().copied().chain(std::iter::once(own));
+        for (from, to) in from.zip(to) {
+            let route = Route {
+                loop_index: k,
+                to: osr.hubs[to].header,
+                phis: osr.hubs[to].phis.clone(),
+                last: to == own,
+            };
+            match from {
+                None => osr.routes.push(route),
+                Some(hub) => osr.hubs[hub].routes.push(route),
+            }
         }
     }
 
@@ -547,6 +663,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             params,
             height,
             end_reachable: false,
+            hub: None,
         };
         match kind {
             Kind::Loop => {
@@ -559,6 +676,20 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
                 }
                 self.b.build_unconditional_branch(header)?;
                 self.b.position_at_end(header);
+                if let Some(osr) = &mut self.osr {
+                    // The switch of OSR routes goes between the phis and
+                    // the body (`osr_dispatch`).
+                    let body = self.cx.append_basic_block(self.func, "loop.body");
+                    self.b.build_unconditional_branch(body)?;
+                    self.b.position_at_end(body);
+                    c.hub = Some(osr.hubs.len());
+                    osr.hubs.push(Hub {
+                        header,
+                        body,
+                        phis: phis.clone(),
+                        routes: Vec::new(),
+                    });
+                }
                 for phi in &phis {
                     self.stack.push(phi.as_basic_value());
                 }

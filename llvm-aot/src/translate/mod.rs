@@ -167,15 +167,15 @@ pub struct Options {
 /// Translates the defined functions `functions` (function indices) of
 /// `module` into `llvm`. Every other defined function is declared, so that
 /// calls to it stay direct: the linker resolves them against the objects
-/// the rest of the module was compiled into. Functions in `osr` (module
-/// indices, ascending) that have loops also get an OSR entry.
+/// the rest of the module was compiled into. Functions in `osr` that have
+/// loops also get an OSR entry.
 pub fn translate_module<'ctx>(
     cx: &'ctx Context,
     llvm: &LlvmModule<'ctx>,
     module: &Module,
     functions: std::ops::Range<u32>,
     options: Options,
-    osr: &[u32],
+    osr: wamr_aot::OsrFuncs<'_>,
 ) -> Result<(), CompileError> {
     let imported = module.num_imported_funcs();
     let conv = native_call_conv(llvm);
@@ -194,18 +194,19 @@ pub fn translate_module<'ctx>(
     for index in functions {
         let f = natives[(index - imported) as usize];
         build_trampoline(cx, llvm, module, index, f)?;
-        let wants_osr = osr.binary_search(&index).is_ok();
+        let wants_osr = osr.entries.binary_search(&index).is_ok();
         // With `tailcc` the native entry can forward to the OSR variant
-        // (a guaranteed tail call whatever the signatures), so that a large
-        // body is compiled once: the functions running when a module gets
-        // hot are often its largest (a `main` with the whole workload
-        // inline). Smaller ones keep a native copy of their own, which
-        // runs hot calls faster (CoreMark under `auto`: 1.12x slower
-        // with every body shared).
+        // (a guaranteed tail call whatever the signatures), so that the
+        // body is compiled once: for functions the caller expects to be
+        // hardly called again (`OsrFuncs::shared`), and large ones, whose
+        // second copy would cost much compile time. Others keep a native
+        // copy of their own, which runs hot calls faster (it inlines
+        // better and skips the OSR dispatch).
         let body_len = module.func_body(index).map_or(0, |b| b.range.len());
+        let shared = osr.shared.binary_search(&index).is_ok();
         if wants_osr
             && conv == TAILCC
-            && body_len >= shared_osr_body_min()
+            && (shared || body_len >= shared_osr_body_min())
             && let Some(variant) = osr_variant(cx, llvm, module, &natives, index, conv, options)?
         {
             build_forwarder(cx, f, variant)?;

@@ -75,6 +75,8 @@ instrs! {
     ReturnCallIndirect { type_index: u32, table: u32, base: Slot },
     /// `select`: `dst = if cond != 0 { a } else { b }`.
     Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
+    /// `dst = (a >> shift) & mask` (unsigned: a bit-field extract).
+    I32ShrUAndImm { dst: Slot, a: Slot, shift: u32, mask: u32 },
     /// `select` with a 32-bit constant first operand.
     SelectImmA { dst: Slot, cond: Slot, imm: u32, b: Slot },
     /// `select` with a 32-bit constant second operand.
@@ -111,6 +113,11 @@ instrs! {
     BrIfI32AddImmNez { dst: Slot, a: Slot, imm: i32, target: Pc },
     /// `dst = a + imm`, then jump if the sum is zero.
     BrIfI32AddImmEqz { dst: Slot, a: Slot, imm: i32, target: Pc },
+    /// `dst = src`, then jump if `cond` is non-zero (a loop's variables
+    /// moved on before its back-edge).
+    CopyBrIfNez { dst: Slot, src: Slot, cond: Slot, target: Pc },
+    /// `dst = src`, then jump if `cond` is zero.
+    CopyBrIfEqz { dst: Slot, src: Slot, cond: Slot, target: Pc },
 
     // Globals and references.
     GlobalGet { dst: Slot, global: u32 },
@@ -230,7 +237,9 @@ impl Instr {
             | BrIfI32AndImmNez { target, .. }
             | BrIfI32AndImmEqz { target, .. }
             | BrIfI32AddImmNez { target, .. }
-            | BrIfI32AddImmEqz { target, .. } => Some(target),
+            | BrIfI32AddImmEqz { target, .. }
+            | CopyBrIfNez { target, .. }
+            | CopyBrIfEqz { target, .. } => Some(target),
             _ => None,
         }
     }

@@ -101,6 +101,41 @@ fn comparison_dropped_before_br_if_is_not_fused() {
 }
 
 #[test]
+fn bit_field_extracts_and_copies_moved_into_back_edges() {
+    let (mut s, i) = setup(
+        Config::default(),
+        r#"(module
+          (func (export "field") (param i32 i32) (result i32)
+            (i32.and (i32.shr_u (local.get 0) (local.get 1)) (i32.const 0xf)))
+          (func (export "field_const") (param i32) (result i32)
+            ;; Shift counts are taken modulo 32: 35 shifts by 3.
+            (i32.add (i32.and (i32.shr_u (local.get 0) (i32.const 28)) (i32.const 0xf))
+                     (i32.and (i32.shr_u (local.get 0) (i32.const 35)) (i32.const 0xff))))
+          (func (export "fib") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)
+            (local.set $b (i32.const 1))
+            (loop $l
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (local.set $t (i32.add (local.get $a) (local.get $b)))
+              (local.set $a (local.get $b))
+              (local.set $b (local.get $t))
+              (br_if $l (local.get $n)))
+            (local.get $a)))"#,
+    );
+    let x = 0xdead_beef_u32;
+    let field = |s: &mut Store, sh: i32| call(s, i, "field", &[Val::I32(x as i32), Val::I32(sh)]);
+    assert_eq!(field(&mut s, 28).unwrap(), [Val::I32(0xd)]);
+    let expected = (x >> 28) + ((x >> 3) & 0xff);
+    assert_eq!(
+        call(&mut s, i, "field_const", &[Val::I32(x as i32)]).unwrap(),
+        [Val::I32(expected as i32)]
+    );
+    assert_eq!(
+        call(&mut s, i, "fib", &[Val::I32(20)]).unwrap(),
+        [Val::I32(6765)]
+    );
+}
+
+#[test]
 fn loop_with_fused_compare_branch() {
     let (mut s, i) = setup(
         Config::default(),

@@ -385,6 +385,12 @@ macro_rules! branches {
                 Instr::BrIfI32AddImmEqz { dst, a, imm, .. } => {
                     Op { c: imm as u32, ..jump(BrIfI32AddImmEqz, dst, a, rel) }
                 }
+                Instr::CopyBrIfNez { dst, src, cond, .. } => {
+                    Op { c: cond, ..jump(CopyBrIfNez, dst, src, rel) }
+                }
+                Instr::CopyBrIfEqz { dst, src, cond, .. } => {
+                    Op { c: cond, ..jump(CopyBrIfEqz, dst, src, rel) }
+                }
                 Instr::BrIfNez { cond, .. } => jump(BrIfNez, cond, 0, rel),
                 Instr::BrIfEqz { cond, .. } => jump(BrIfEqz, cond, 0, rel),
                 Instr::Br { .. } => jump(Br, 0, 0, rel),
@@ -631,6 +637,19 @@ handlers! {
         r.set_u32(op.a, v);
         next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
     }
+    fn I32ShrUAndImm |op, r, ip, fp, mb, ml, m| {
+        r.set_u32(op.a, r.u32(op.b).wrapping_shr(op.c) & op.d);
+        next!(step(ip), fp, mb, ml, m)
+    }
+    // a = b, then test c (which may be a).
+    fn CopyBrIfNez |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, r.get(op.b));
+        next!(if r.u32(op.c) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    }
+    fn CopyBrIfEqz |op, r, ip, fp, mb, ml, m| {
+        r.set(op.a, r.get(op.b));
+        next!(if r.u32(op.c) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    }
     // `select`: a = if b != 0 { c } else { d } (`c` or `d` may be
     // immediate). Its condition is often data (a checksum's bits), so it
     // is computed without a branch that would be mispredicted.
@@ -862,6 +881,15 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
         I::Select { dst, cond, a, b } => Op {
             d: b,
             ..Op::new(Select, dst, cond, a)
+        },
+        I::I32ShrUAndImm {
+            dst,
+            a,
+            shift,
+            mask,
+        } => Op {
+            d: mask,
+            ..Op::new(I32ShrUAndImm, dst, a, shift)
         },
         I::SelectImmA { dst, cond, imm, b } => Op {
             d: b,

@@ -289,6 +289,30 @@ impl Translator<'_> {
             self.last_result = None;
             return last;
         }
+        // A copy just before (a loop's variables moved on before its
+        // back-edge) runs on both paths: the jump can do it.
+        if let Some(&Instr::Copy { dst, src }) = self.code.get(last)
+            && last as Pc >= self.label_pc
+        {
+            let target = 0;
+            self.code[last] = if negate {
+                Instr::CopyBrIfEqz {
+                    dst,
+                    src,
+                    cond,
+                    target,
+                }
+            } else {
+                Instr::CopyBrIfNez {
+                    dst,
+                    src,
+                    cond,
+                    target,
+                }
+            };
+            self.last_result = None;
+            return last;
+        }
         self.emit(if negate {
             Instr::BrIfEqz { cond, target: 0 }
         } else {

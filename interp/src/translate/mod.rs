@@ -238,6 +238,38 @@ impl Translator<'_> {
         self.binop(make);
     }
 
+    /// `i32.and`: with a constant mask of a value the last instruction
+    /// shifted right by a constant, one bit-field extract.
+    fn i32_and(&mut self) {
+        let height = self.stack.height();
+        if let Some(Operand::Const(bits)) = self.stack.top()
+            && height >= 2
+            && self.stack.get(height - 2) == Operand::Stack
+            && let Some(at) = self.last_result
+            && at + 1 == self.code.len()
+            && let Instr::I32ShrUImm { dst, a, imm } = self.code[at]
+            && dst == self.stack.slot_of(height - 2)
+        {
+            self.stack.pop();
+            self.stack.pop();
+            let dst = self.stack.push_stack();
+            let (shift, mask) = (imm as u32, bits as u32);
+            self.code[at] = Instr::I32ShrUAndImm {
+                dst,
+                a,
+                shift,
+                mask,
+            };
+            return;
+        }
+        self.binop_imm(
+            |dst, a, b| Instr::I32And { dst, a, b },
+            |dst, a, imm| Instr::I32AndImm { dst, a, imm },
+            false,
+            Some(|dst, a, imm| Instr::I32AndImm { dst, a, imm }),
+        );
+    }
+
     /// Like `binop_imm` for i64 ops: only constants whose i64 value is an
     /// i32 sign-extended qualify.
     fn binop_imm64(
@@ -388,6 +420,7 @@ fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
         | Select { dst, .. }
         | SelectImmA { dst, .. }
         | SelectImmB { dst, .. }
+        | I32ShrUAndImm { dst, .. }
         | Const32 { dst, .. }
         | Const64 { dst, .. }
         | GlobalGet { dst, .. }
@@ -512,6 +545,42 @@ mod fusions {
             target: 0,
         };
         assert_eq!(code[0], branch, "{code:?}");
+    }
+
+    #[test]
+    fn a_shift_then_a_mask_is_one_bit_field_extract() {
+        let code = code(
+            "(module (func (param i32) (result i32)
+               (i32.and (i32.shr_u (local.get 0) (i32.const 3)) (i32.const 7))))",
+        );
+        assert!(
+            matches!(
+                code[0],
+                I32ShrUAndImm {
+                    a: 0,
+                    shift: 3,
+                    mask: 7,
+                    ..
+                }
+            ),
+            "{code:?}"
+        );
+        assert_eq!(code[1], Return { src: 1, count: 1 }, "{code:?}");
+    }
+
+    #[test]
+    fn a_copy_before_a_back_edge_moves_with_the_jump() {
+        let code = code(
+            "(module (func (param i32 i32)
+               (loop (local.set 1 (local.get 0)) (br_if 0 (local.get 0)))))",
+        );
+        let jump = CopyBrIfNez {
+            dst: 1,
+            src: 0,
+            cond: 0,
+            target: 0,
+        };
+        assert_eq!(code[0], jump, "{code:?}");
     }
 
     #[test]

@@ -407,7 +407,7 @@ impl Translator<'_> {
             O::I32DivU => bin!(I32DivU),
             O::I32RemS => bin!(I32RemS),
             O::I32RemU => bin!(I32RemU),
-            O::I32And => imm!(I32And, I32AndImm, I32AndImm),
+            O::I32And => self.i32_and(),
             O::I32Or => imm!(I32Or, I32OrImm, I32OrImm),
             O::I32Xor => imm!(I32Xor, I32XorImm, I32XorImm),
             O::I32Shl => imm!(I32Shl, I32ShlImm),

@@ -322,8 +322,9 @@ fn a_loop_that_started_during_the_compile_gets_its_own_entry() {
 /// each inner loop that must run on every outer iteration: whichever loop
 /// the move to native code lands at, the rest of the activation (the loops
 /// around included) must compute what the interpreter does. `nest` runs
-/// alone (its body is shared with its OSR entry), `wrapped` runs it below
-/// a caller that has a loop of its own (the body keeps its own copy).
+/// as the outermost running function (its body is shared with its OSR
+/// entry), `wrapped` runs it below a caller that has a loop of its own
+/// (then `nest` keeps its own native copy).
 const NESTED_LOOPS: &str = r#"(module
   (func $nest (export "nest") (param $n i32) (result i64)
     (local $i i32) (local $j i32) (local $k i32) (local $acc i64)

@@ -135,7 +135,7 @@ impl Runtime {
             Tier::Auto => {
                 let manager = Arc::new(TierManager::new(
                     self.compiler.clone(),
-                    self.compile_options(),
+                    self.compile_options.clone(),
                     self.config.tier_up,
                 ));
                 self.tier_manager = Some(manager.clone());

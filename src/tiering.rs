@@ -146,7 +146,10 @@ impl OsrWanted {
 #[derive(Debug)]
 pub struct TierManager {
     compiler: Arc<dyn Compiler>,
-    options: CompileOptions,
+    /// `None`: this host's best CPU level at -O3, found on the compiling
+    /// thread when first needed (CPUID traps to the hypervisor in a VM,
+    /// ~0.1 ms that a short program run under `--tier auto` would pay).
+    options: Option<CompileOptions>,
     policy: TierUpPolicy,
     started: Instant,
     /// Hands modules to the compiler thread, spawned on first use.
@@ -186,7 +189,11 @@ impl Drop for TierManager {
 }
 
 impl TierManager {
-    pub fn new(compiler: Arc<dyn Compiler>, options: CompileOptions, policy: TierUpPolicy) -> Self {
+    pub fn new(
+        compiler: Arc<dyn Compiler>,
+        options: Option<CompileOptions>,
+        policy: TierUpPolicy,
+    ) -> Self {
         TierManager {
             compiler,
             options,
@@ -271,7 +278,7 @@ impl TierManager {
         if self.policy.synchronous {
             compile_into(
                 &*self.compiler,
-                &self.options,
+                &resolve(&self.options),
                 compiler_threads(&self.policy),
                 (module, osr.funcs()),
                 &self.events,
@@ -313,6 +320,7 @@ impl TierManager {
             // Here rather than on the program's thread: finding the cores
             // reads cgroup files.
             let threads = compiler_threads(&policy);
+            let options = resolve(&options);
             while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
                     let job = (&module, osr.funcs());
@@ -353,6 +361,11 @@ type Job = (Module, OsrWanted);
 /// Compiles `module` (with OSR entries for `osr`), attaches the code (or,
 /// when the module has code already, keeps it for its OSR entries), and
 /// records the event.
+/// The options to compile with: `options`, or this host's.
+fn resolve(options: &Option<CompileOptions>) -> CompileOptions {
+    options.clone().unwrap_or_else(|| CompileOptions::host(3))
+}
+
 fn compile_into(
     compiler: &dyn Compiler,
     options: &CompileOptions,

@@ -471,3 +471,96 @@ fn local_overwritten_while_its_old_value_is_on_the_stack() {
           (i32.sub (local.get 0))))"#;
     check_i32(wat, "f", EDGES, |x| x.wrapping_sub(x.wrapping_mul(3)));
 }
+
+#[test]
+fn results_passed_in_the_accumulator_feed_every_operand_position() {
+    // Each op here reads the result of the op just before it, as first or
+    // second operand, address, stored value, condition or copy source.
+    let wat = r#"(module
+        (memory 1)
+        (func (export "sub_b") (param i32) (result i32)
+          (i32.sub (i32.const 1000) (i32.mul (local.get 0) (i32.const 3))))
+        (func (export "shifts") (param i32) (result i32)
+          (i32.shr_s (i32.const -4096) (i32.and (local.get 0) (i32.const 7))))
+        (func (export "lt") (param i32) (result i32)
+          (i32.lt_s (i32.const 5) (i32.xor (local.get 0) (i32.const 1))))
+        (func (export "div") (param i32) (result i32)
+          (i32.div_u (i32.const 100000) (i32.or (local.get 0) (i32.const 1))))
+        (func (export "memory") (param i32) (result i32)
+          (i32.store (i32.and (local.get 0) (i32.const 0xfc)) (i32.add (local.get 0) (i32.const 9)))
+          (i32.store8 (i32.const 512) (i32.shr_u (local.get 0) (i32.const 2)))
+          (i32.add
+            (i32.load (i32.and (local.get 0) (i32.const 0xfc)))
+            (i32.load8_u (i32.add (i32.const 500) (i32.const 12)))))
+        (func (export "select") (param i32) (result i32)
+          (select (i32.const 11) (local.get 0) (i32.and (local.get 0) (i32.const 4))))
+        (func (export "branch") (param i32) (result i32)
+          (block (br_if 0 (i32.and (local.get 0) (i32.const 2))) (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "compare_branch") (param i32) (result i32)
+          (block (br_if 0 (i32.gt_u (i32.const 9) (i32.shr_u (local.get 0) (i32.const 28))))
+                 (return (i32.const 0)))
+          (i32.const 1))
+        (func (export "copy") (param i32) (result i32) (local i32 i32)
+          (local.set 1 (i32.add (local.get 0) (i32.const 1)))
+          (local.set 2 (local.get 1))
+          (i32.mul (local.get 2) (local.get 1)))
+        (func (export "f64") (param i32) (result i32)
+          (i32.trunc_sat_f64_s
+            (f64.sub (f64.const 0.5) (f64.mul (f64.convert_i32_s (local.get 0)) (f64.const 2.0))))))"#;
+    check_i32(wat, "sub_b", EDGES, |x| {
+        1000i32.wrapping_sub(x.wrapping_mul(3))
+    });
+    check_i32(wat, "shifts", EDGES, |x| -4096 >> (x & 7));
+    check_i32(wat, "lt", EDGES, |x| (5 < (x ^ 1)) as i32);
+    check_i32(wat, "div", EDGES, |x| (100000u32 / (x as u32 | 1)) as i32);
+    check_i32(wat, "memory", EDGES, |x| {
+        x.wrapping_add(9)
+            .wrapping_add(((x as u32) >> 2) as u8 as i32)
+    });
+    check_i32(wat, "select", EDGES, |x| if x & 4 != 0 { 11 } else { x });
+    check_i32(wat, "branch", EDGES, |x| (x & 2 != 0) as i32);
+    check_i32(wat, "compare_branch", EDGES, |x| {
+        (9 > (x as u32) >> 28) as i32
+    });
+    check_i32(wat, "copy", EDGES, |x| {
+        x.wrapping_add(1).wrapping_mul(x.wrapping_add(1))
+    });
+    check_i32(wat, "f64", EDGES, |x| (0.5 - x as f64 * 2.0) as i32);
+}
+
+#[test]
+fn a_value_reached_by_a_jump_is_read_from_its_slot_not_the_accumulator() {
+    // The add after `end` follows `local.set 1 (7)` in the code, but a
+    // taken branch arrives there with the decremented counter as the last
+    // result: the add must read local 1 (100), not that.
+    let wat = r#"(module
+        (func (export "f") (param i32) (result i32) (local i32)
+          (local.set 1 (i32.const 100))
+          (block
+            (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1))))
+            (local.set 1 (i32.const 7)))
+          (i32.add (local.get 1) (i32.const 1)))
+        ;; The same for a loop header reached by its back edge.
+        (func (export "loop") (param i32) (result i32) (local i32)
+          (local.set 1 (i32.const 0))
+          (local.set 0 (i32.or (i32.and (local.get 0) (i32.const 14)) (i32.const 1)))
+          (loop
+            (local.set 1 (i32.add (local.get 1) (i32.const 2)))
+            (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+          (local.get 1))
+        ;; A copy-and-branch whose condition is the copy's own target.
+        (func (export "copy_cond") (param i32) (result i32) (local i32 i32)
+          (local.set 2 (i32.const 3))
+          (local.set 1 (i32.and (local.get 0) (i32.const 1)))
+          (block
+            (local.set 1 (local.get 2))
+            (br_if 0 (local.get 1))
+            (return (i32.const -1)))
+          (local.get 1)))"#;
+    check_i32(wat, "f", &[5, 1, 2, 0x7fff], |x| {
+        if x - 1 != 0 { 101 } else { 8 }
+    });
+    check_i32(wat, "loop", EDGES, |x| 2 * (x & 14 | 1));
+    check_i32(wat, "copy_cond", EDGES, |_| 3);
+}

@@ -5,6 +5,12 @@
 //! (compiled to a jump) or, in loop-dispatch builds, a return to the loop.
 //! Operand conventions per op: `a` is the destination, `b`/`c` the sources
 //! (`c` may be an immediate); jumps hold a relative target in `d`.
+//!
+//! Handlers that produce a value also pass it to the next handler in `acc`
+//! (see [`Acc`]); ops that `lower` finds reading the result of the op
+//! before them, with no jump landing in between, use the variant that
+//! takes that operand from `acc` (modules `arith_acc_a`/`_b`,
+//! `branch_acc_a`/`_b`, `m32::acc_addr`/`acc_value`, names ending in `Acc`).
 
 #![allow(non_snake_case)]
 
@@ -14,18 +20,18 @@ use wamr_runtime::TrapKind;
 
 use super::Machine;
 use super::op::{Exit, Function, Op};
-use super::regs::{Mem, Regs};
-use crate::code::{CompiledFunc, Instr, MemOp};
+use super::regs::{Acc, Mem, Regs};
+use crate::code::{CompiledFunc, Instr, MemOp, Slot};
 use wamr_runtime::numeric::*;
 
 /// Continues with the op at `$ip`.
 macro_rules! next {
-    ($ip:expr, $fp:expr, $mem:expr, $len:expr, $m:expr) => {{
+    ($ip:expr, $fp:expr, $mem:expr, $len:expr, $acc:expr, $m:expr) => {{
         let ip: *const Op = $ip;
         #[cfg(wamr_tail_dispatch)]
         {
             // SAFETY: `ip` is a valid op of a live function (see `lower`).
-            return unsafe { ((*ip).handler)(ip, $fp, $mem, $len, $m) };
+            return unsafe { ((*ip).handler)(ip, $fp, $mem, $len, $acc, $m) };
         }
         #[cfg(not(wamr_tail_dispatch))]
         {
@@ -35,6 +41,7 @@ macro_rules! next {
                 mem: $mem,
                 len: $len,
             };
+            $m.resume_acc = $acc;
             return Exit::Continue;
         }
     }};
@@ -43,13 +50,14 @@ macro_rules! next {
 /// Defines handlers with the common signature; the body names the
 /// parameters `ip, fp, mb, ml, m` and the current op `op`.
 macro_rules! handlers {
-    ($( fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $m:ident| $body:block )*) => {$(
-        #[allow(unused_variables)]
-        unsafe extern "C" fn $name(
+    ($( fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
+        #[allow(unused_variables, unused_mut, unused_assignments)]
+        pub(super) unsafe extern "C" fn $name(
             $ip: *const Op,
             $fp: *mut u64,
             $mb: *mut u8,
             $ml: u64,
+            mut $acc: u64,
             $m: &mut Machine<'_>,
         ) -> Exit {
             // SAFETY: handlers only run on ops of live functions.
@@ -103,7 +111,20 @@ static TICK: Op = Op {
     d: 0,
 };
 
-/// Arithmetic: `a = op(b, c)` / `a = op(b)` / `a = op(b, imm c)`, optionally trapping.
+/// An operand of the op `$op`: its slot `$field` (`slot`) or the
+/// accumulator (`acc`), read as `$get` (`u32`, `f64`, ...).
+macro_rules! operand {
+    (slot, $r:ident, $acc:ident, $op:ident . $field:ident, $get:ident) => {
+        $r.$get($op.$field)
+    };
+    (acc, $r:ident, $acc:ident, $op:ident . $field:ident, $get:ident) => {
+        Acc($acc).$get()
+    };
+}
+
+/// Arithmetic: `a = op(b, c)` / `a = op(b)` / `a = op(b, imm c)`, optionally
+/// trapping; each also with its first operand (`arith_acc_a`) or, when
+/// binary, its second (`arith_acc_b`) taken from the accumulator.
 macro_rules! arith {
     (
         binary { $($bn:ident: $bg:ident -> $bs:ident |$bx:ident, $by:ident| $be:expr;)* }
@@ -112,55 +133,110 @@ macro_rules! arith {
         unary_trapping { $($vn:ident: $vg:ident -> $vs:ident |$vx:ident| $ve:expr;)* }
         immediate { $($in:ident: $ig:ident -> $is:ident |$ix:ident, $iy:ident| $ie:expr;)* }
     ) => {
-        handlers! {
-            $( fn $bn |op, r, ip, fp, mb, ml, m| {
-                let $bx = r.$bg(op.b);
-                let $by = r.$bg(op.c);
-                r.$bs(op.a, $be);
-                next!(step(ip), fp, mb, ml, m)
-            } )*
-            $( fn $tn |op, r, ip, fp, mb, ml, m| {
-                let $tx = r.$tg(op.b);
-                let $ty = r.$tg(op.c);
-                let result: Result<_, TrapKind> = $te;
-                match result {
-                    Ok(v) => r.$ts(op.a, v),
-                    Err(kind) => return m.trap(kind),
-                }
-                next!(step(ip), fp, mb, ml, m)
-            } )*
-            $( fn $un |op, r, ip, fp, mb, ml, m| {
-                let $ux = r.$ug(op.b);
-                r.$us(op.a, $ue);
-                next!(step(ip), fp, mb, ml, m)
-            } )*
-            $( fn $vn |op, r, ip, fp, mb, ml, m| {
-                let $vx = r.$vg(op.b);
-                let result: Result<_, TrapKind> = $ve;
-                match result {
-                    Ok(v) => r.$vs(op.a, v),
-                    Err(kind) => return m.trap(kind),
-                }
-                next!(step(ip), fp, mb, ml, m)
-            } )*
-            $( fn $in |op, r, ip, fp, mb, ml, m| {
-                let $ix = r.$ig(op.b);
-                let $iy = op.c as i32;
-                r.$is(op.a, $ie);
-                next!(step(ip), fp, mb, ml, m)
-            } )*
+        arith! {
+            @handlers (slot, slot)
+            binary { $($bn: $bg -> $bs |$bx, $by| $be;)* }
+            binary_trapping { $($tn: $tg -> $ts |$tx, $ty| $te;)* }
+            unary { $($un: $ug -> $us |$ux| $ue;)* }
+            unary_trapping { $($vn: $vg -> $vs |$vx| $ve;)* }
+            immediate { $($in: $ig -> $is |$ix, $iy| $ie;)* }
         }
 
-        /// Lowers an arithmetic instruction (`None` for the others).
-        fn lower_arith(instr: &Instr) -> Option<Op> {
+        mod arith_acc_a {
+            use super::*;
+            arith! {
+                @handlers (acc, slot)
+                binary { $($bn: $bg -> $bs |$bx, $by| $be;)* }
+                binary_trapping { $($tn: $tg -> $ts |$tx, $ty| $te;)* }
+                unary { $($un: $ug -> $us |$ux| $ue;)* }
+                unary_trapping { $($vn: $vg -> $vs |$vx| $ve;)* }
+                immediate { $($in: $ig -> $is |$ix, $iy| $ie;)* }
+            }
+        }
+
+        mod arith_acc_b {
+            use super::*;
+            arith! {
+                @handlers (slot, acc)
+                binary { $($bn: $bg -> $bs |$bx, $by| $be;)* }
+                binary_trapping { $($tn: $tg -> $ts |$tx, $ty| $te;)* }
+                unary {}
+                unary_trapping {}
+                immediate {}
+            }
+        }
+
+        /// Lowers an arithmetic instruction (`None` for the others); `acc`
+        /// is the slot whose value the accumulator holds, if any.
+        fn lower_arith(instr: &Instr, acc: Option<Slot>) -> Option<Op> {
+            let from_acc = |s: Slot| acc == Some(s);
             Some(match *instr {
-                $( Instr::$bn { dst, a, b } => Op::new($bn, dst, a, b), )*
-                $( Instr::$tn { dst, a, b } => Op::new($tn, dst, a, b), )*
-                $( Instr::$un { dst, a } => Op::new($un, dst, a, 0), )*
-                $( Instr::$vn { dst, a } => Op::new($vn, dst, a, 0), )*
-                $( Instr::$in { dst, a, imm } => Op::new($in, dst, a, imm as u32), )*
+                $( Instr::$bn { dst, a, b } => Op::new(
+                    if from_acc(a) { arith_acc_a::$bn } else if from_acc(b) { arith_acc_b::$bn } else { $bn },
+                    dst, a, b,
+                ), )*
+                $( Instr::$tn { dst, a, b } => Op::new(
+                    if from_acc(a) { arith_acc_a::$tn } else if from_acc(b) { arith_acc_b::$tn } else { $tn },
+                    dst, a, b,
+                ), )*
+                $( Instr::$un { dst, a } => {
+                    Op::new(if from_acc(a) { arith_acc_a::$un } else { $un }, dst, a, 0)
+                } )*
+                $( Instr::$vn { dst, a } => {
+                    Op::new(if from_acc(a) { arith_acc_a::$vn } else { $vn }, dst, a, 0)
+                } )*
+                $( Instr::$in { dst, a, imm } => {
+                    Op::new(if from_acc(a) { arith_acc_a::$in } else { $in }, dst, a, imm as u32)
+                } )*
                 _ => return None,
             })
+        }
+    };
+    (
+        @handlers ($xm:ident, $ym:ident)
+        binary { $($bn:ident: $bg:ident -> $bs:ident |$bx:ident, $by:ident| $be:expr;)* }
+        binary_trapping { $($tn:ident: $tg:ident -> $ts:ident |$tx:ident, $ty:ident| $te:expr;)* }
+        unary { $($un:ident: $ug:ident -> $us:ident |$ux:ident| $ue:expr;)* }
+        unary_trapping { $($vn:ident: $vg:ident -> $vs:ident |$vx:ident| $ve:expr;)* }
+        immediate { $($in:ident: $ig:ident -> $is:ident |$ix:ident, $iy:ident| $ie:expr;)* }
+    ) => {
+        handlers! {
+            $( fn $bn |op, r, ip, fp, mb, ml, acc, m| {
+                let $bx = operand!($xm, r, acc, op.b, $bg);
+                let $by = operand!($ym, r, acc, op.c, $bg);
+                acc = r.$bs(op.a, $be);
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
+            $( fn $tn |op, r, ip, fp, mb, ml, acc, m| {
+                let $tx = operand!($xm, r, acc, op.b, $tg);
+                let $ty = operand!($ym, r, acc, op.c, $tg);
+                let result: Result<_, TrapKind> = $te;
+                match result {
+                    Ok(v) => acc = r.$ts(op.a, v),
+                    Err(kind) => return m.trap(kind),
+                }
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
+            $( fn $un |op, r, ip, fp, mb, ml, acc, m| {
+                let $ux = operand!($xm, r, acc, op.b, $ug);
+                acc = r.$us(op.a, $ue);
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
+            $( fn $vn |op, r, ip, fp, mb, ml, acc, m| {
+                let $vx = operand!($xm, r, acc, op.b, $vg);
+                let result: Result<_, TrapKind> = $ve;
+                match result {
+                    Ok(v) => acc = r.$vs(op.a, v),
+                    Err(kind) => return m.trap(kind),
+                }
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
+            $( fn $in |op, r, ip, fp, mb, ml, acc, m| {
+                let $ix = operand!($xm, r, acc, op.b, $ig);
+                let $iy = op.c as i32;
+                acc = r.$is(op.a, $ie);
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
         }
     };
 }
@@ -356,46 +432,91 @@ arith! {
     }
 }
 
-/// Conditional jumps: `if cond(a, b) { jump }` (b a slot or an immediate).
+/// Conditional jumps: `if cond(a, b) { jump }` (b a slot or an immediate),
+/// also with `a` (`branch_acc_a`) or a slot `b` (`branch_acc_b`) taken from
+/// the accumulator.
 macro_rules! branches {
     (
         slots { $($sn:ident: $sg:ident |$sx:ident, $sy:ident| $se:expr;)* }
         immediates { $($in:ident: $ig:ident |$ix:ident, $iy:ident| $ie:expr;)* }
     ) => {
-        handlers! {
-            $( fn $sn |op, r, ip, fp, mb, ml, m| {
-                let $sx = r.$sg(op.a);
-                let $sy = r.$sg(op.b);
-                next!(if $se { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
-            } )*
-            $( fn $in |op, r, ip, fp, mb, ml, m| {
-                let $ix = r.$ig(op.a);
-                let $iy = op.b as i32;
-                next!(if $ie { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
-            } )*
+        branches! {
+            @handlers (slot, slot)
+            slots { $($sn: $sg |$sx, $sy| $se;)* }
+            immediates { $($in: $ig |$ix, $iy| $ie;)* }
         }
 
-        fn lower_branch(instr: &Instr, rel: i32) -> Option<Op> {
+        mod branch_acc_a {
+            use super::*;
+            branches! {
+                @handlers (acc, slot)
+                slots { $($sn: $sg |$sx, $sy| $se;)* }
+                immediates { $($in: $ig |$ix, $iy| $ie;)* }
+            }
+        }
+
+        mod branch_acc_b {
+            use super::*;
+            branches! {
+                @handlers (slot, acc)
+                slots { $($sn: $sg |$sx, $sy| $se;)* }
+                immediates {}
+            }
+        }
+
+        fn lower_branch(instr: &Instr, rel: i32, acc: Option<Slot>) -> Option<Op> {
+            let from_acc = |s: Slot| acc == Some(s);
             Some(match *instr {
-                $( Instr::$sn { a, b, .. } => jump($sn, a, b, rel), )*
-                $( Instr::$in { a, imm, .. } => jump($in, a, imm as u32, rel), )*
+                $( Instr::$sn { a, b, .. } => jump(
+                    if from_acc(a) { branch_acc_a::$sn } else if from_acc(b) { branch_acc_b::$sn } else { $sn },
+                    a, b, rel,
+                ), )*
+                $( Instr::$in { a, imm, .. } => {
+                    jump(if from_acc(a) { branch_acc_a::$in } else { $in }, a, imm as u32, rel)
+                } )*
                 Instr::BrIfI32AddImmNez { dst, a, imm, .. } => {
-                    Op { c: imm as u32, ..jump(BrIfI32AddImmNez, dst, a, rel) }
+                    let handler = if from_acc(a) { BrIfI32AddImmNezAcc } else { BrIfI32AddImmNez };
+                    Op { c: imm as u32, ..jump(handler, dst, a, rel) }
                 }
                 Instr::BrIfI32AddImmEqz { dst, a, imm, .. } => {
-                    Op { c: imm as u32, ..jump(BrIfI32AddImmEqz, dst, a, rel) }
+                    let handler = if from_acc(a) { BrIfI32AddImmEqzAcc } else { BrIfI32AddImmEqz };
+                    Op { c: imm as u32, ..jump(handler, dst, a, rel) }
                 }
                 Instr::CopyBrIfNez { dst, src, cond, .. } => {
-                    Op { c: cond, ..jump(CopyBrIfNez, dst, src, rel) }
+                    let handler = if from_acc(cond) && cond != dst { CopyBrIfNezAcc } else { CopyBrIfNez };
+                    Op { c: cond, ..jump(handler, dst, src, rel) }
                 }
                 Instr::CopyBrIfEqz { dst, src, cond, .. } => {
-                    Op { c: cond, ..jump(CopyBrIfEqz, dst, src, rel) }
+                    let handler = if from_acc(cond) && cond != dst { CopyBrIfEqzAcc } else { CopyBrIfEqz };
+                    Op { c: cond, ..jump(handler, dst, src, rel) }
                 }
-                Instr::BrIfNez { cond, .. } => jump(BrIfNez, cond, 0, rel),
-                Instr::BrIfEqz { cond, .. } => jump(BrIfEqz, cond, 0, rel),
+                Instr::BrIfNez { cond, .. } => {
+                    jump(if from_acc(cond) { BrIfNezAcc } else { BrIfNez }, cond, 0, rel)
+                }
+                Instr::BrIfEqz { cond, .. } => {
+                    jump(if from_acc(cond) { BrIfEqzAcc } else { BrIfEqz }, cond, 0, rel)
+                }
                 Instr::Br { .. } => jump(Br, 0, 0, rel),
                 _ => return None,
             })
+        }
+    };
+    (
+        @handlers ($am:ident, $bm:ident)
+        slots { $($sn:ident: $sg:ident |$sx:ident, $sy:ident| $se:expr;)* }
+        immediates { $($in:ident: $ig:ident |$ix:ident, $iy:ident| $ie:expr;)* }
+    ) => {
+        handlers! {
+            $( fn $sn |op, r, ip, fp, mb, ml, acc, m| {
+                let $sx = operand!($am, r, acc, op.a, $sg);
+                let $sy = operand!($bm, r, acc, op.b, $sg);
+                next!(if $se { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+            } )*
+            $( fn $in |op, r, ip, fp, mb, ml, acc, m| {
+                let $ix = operand!($am, r, acc, op.a, $ig);
+                let $iy = op.b as i32;
+                next!(if $ie { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+            } )*
         }
     };
 }
@@ -451,45 +572,51 @@ unsafe extern "C" fn OutOfBounds(
     _fp: *mut u64,
     _mb: *mut u8,
     _ml: u64,
+    _acc: u64,
     m: &mut Machine<'_>,
 ) -> Exit {
     m.trap(TrapKind::MemoryOutOfBounds)
 }
 
 /// A load: `a = mem[b + c]`, reading a `$ty` and widening it to a slot;
-/// `$check` is the bounds check (`ptr32` or `ptr`).
+/// `$check` is the bounds check (`ptr32` or `ptr`), `$mode` where the
+/// address comes from (`slot` or `acc`, see `operand!`).
 macro_rules! load {
-    ($check:ident, $name:ident, $ty:ty, |$v:ident| $conv:expr) => {
+    ($mode:ident, $check:ident, $name:ident, $ty:ty, |$v:ident| $conv:expr) => {
         handlers! {
-            fn $name |op, r, ip, fp, mb, ml, m| {
+            fn $name |op, r, ip, fp, mb, ml, acc, m| {
                 let size = std::mem::size_of::<$ty>() as u32;
-                let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.b), op.c, size) else {
+                let addr = operand!($mode, r, acc, op.b, get);
+                let Some(p) = (Mem { base: mb, len: ml }).$check(addr, op.c, size) else {
                     // SAFETY: the arguments are this handler's own.
-                    return unsafe { OutOfBounds(ip, fp, mb, ml, m) };
+                    return unsafe { OutOfBounds(ip, fp, mb, ml, acc, m) };
                 };
                 // SAFETY: the range was checked; wasm accesses may be unaligned.
                 let $v = <$ty>::from_le(unsafe { std::ptr::read_unaligned(p as *const $ty) });
-                r.set(op.a, $conv);
-                next!(step(ip), fp, mb, ml, m)
+                acc = r.set(op.a, $conv);
+                next!(step(ip), fp, mb, ml, acc, m)
             }
         }
     };
 }
 
-/// A store: `mem[a + c] = b`, narrowed to a `$ty`.
+/// A store: `mem[a + c] = b`, narrowed to a `$ty`; `($am, $bm)` say
+/// where the address and the value come from (see `operand!`).
 macro_rules! store {
-    ($check:ident, $name:ident, $ty:ty) => {
+    (($am:ident, $bm:ident), $check:ident, $name:ident, $ty:ty) => {
         handlers! {
-            fn $name |op, r, ip, fp, mb, ml, m| {
+            fn $name |op, r, ip, fp, mb, ml, acc, m| {
                 let size = std::mem::size_of::<$ty>() as u32;
-                let Some(p) = (Mem { base: mb, len: ml }).$check(r.get(op.a), op.c, size) else {
+                let addr = operand!($am, r, acc, op.a, get);
+                let value = operand!($bm, r, acc, op.b, get);
+                let Some(p) = (Mem { base: mb, len: ml }).$check(addr, op.c, size) else {
                     // SAFETY: the arguments are this handler's own.
-                    return unsafe { OutOfBounds(ip, fp, mb, ml, m) };
+                    return unsafe { OutOfBounds(ip, fp, mb, ml, acc, m) };
                 };
-                let v = (r.get(op.b) as $ty).to_le();
+                let v = (value as $ty).to_le();
                 // SAFETY: the range was checked; wasm accesses may be unaligned.
                 unsafe { std::ptr::write_unaligned(p as *mut $ty, v) };
-                next!(step(ip), fp, mb, ml, m)
+                next!(step(ip), fp, mb, ml, acc, m)
             }
         }
     };
@@ -498,68 +625,83 @@ macro_rules! store {
 /// Loads and stores of memory 0, in two sets: memory32 (`m32`, cheaper
 /// bounds check) and memory64 (`m64`, overflow-proof bounds check).
 macro_rules! memory_ops {
-    ($check:ident) => {
+    (
+        $check:ident;
+        loads { $($ln:ident: $lt:ty |$lv:ident| $lc:expr;)* }
+        stores { $($sn:ident: $st:ty;)* }
+    ) => {
         use super::*;
 
-        load!($check, Load32, u32, |v| v as u64);
-        load!($check, Load64, u64, |v| v);
-        load!($check, I32Load8S, i8, |v| v as i32 as u32 as u64);
-        load!($check, Load8U, u8, |v| v as u64);
-        load!($check, I32Load16S, i16, |v| v as i32 as u32 as u64);
-        load!($check, Load16U, u16, |v| v as u64);
-        load!($check, I64Load8S, i8, |v| v as i64 as u64);
-        load!($check, I64Load16S, i16, |v| v as i64 as u64);
-        load!($check, I64Load32S, i32, |v| v as i64 as u64);
-        store!($check, Store8, u8);
-        store!($check, Store16, u16);
-        store!($check, Store32, u32);
-        store!($check, Store64, u64);
+        $( load!(slot, $check, $ln, $lt, |$lv| $lc); )*
+        $( store!((slot, slot), $check, $sn, $st); )*
 
-        /// Lowers a memory-0 load or store.
-        pub(super) fn lower(instr: &Instr) -> Option<Op> {
-            use Instr as I;
+        mod acc_addr {
+            use super::*;
+            $( load!(acc, $check, $ln, $lt, |$lv| $lc); )*
+            $( store!((acc, slot), $check, $sn, $st); )*
+        }
+
+        mod acc_value {
+            use super::*;
+            $( store!((slot, acc), $check, $sn, $st); )*
+        }
+
+        /// Lowers a memory-0 load or store; `acc` as in `lower_arith`.
+        pub(super) fn lower(instr: &Instr, acc: Option<Slot>) -> Option<Op> {
+            let from_acc = |s: Slot| acc == Some(s);
             Some(match *instr {
-                I::Load32 { dst, addr, offset } => Op::new(Load32, dst, addr, offset),
-                I::Load64 { dst, addr, offset } => Op::new(Load64, dst, addr, offset),
-                I::I32Load8S { dst, addr, offset } => Op::new(I32Load8S, dst, addr, offset),
-                I::Load8U { dst, addr, offset } => Op::new(Load8U, dst, addr, offset),
-                I::I32Load16S { dst, addr, offset } => Op::new(I32Load16S, dst, addr, offset),
-                I::Load16U { dst, addr, offset } => Op::new(Load16U, dst, addr, offset),
-                I::I64Load8S { dst, addr, offset } => Op::new(I64Load8S, dst, addr, offset),
-                I::I64Load16S { dst, addr, offset } => Op::new(I64Load16S, dst, addr, offset),
-                I::I64Load32S { dst, addr, offset } => Op::new(I64Load32S, dst, addr, offset),
-                I::Store8 {
-                    addr,
-                    value,
-                    offset,
-                } => Op::new(Store8, addr, value, offset),
-                I::Store16 {
-                    addr,
-                    value,
-                    offset,
-                } => Op::new(Store16, addr, value, offset),
-                I::Store32 {
-                    addr,
-                    value,
-                    offset,
-                } => Op::new(Store32, addr, value, offset),
-                I::Store64 {
-                    addr,
-                    value,
-                    offset,
-                } => Op::new(Store64, addr, value, offset),
+                $( Instr::$ln { dst, addr, offset } => {
+                    Op::new(if from_acc(addr) { acc_addr::$ln } else { $ln }, dst, addr, offset)
+                } )*
+                $( Instr::$sn { addr, value, offset } => Op::new(
+                    if from_acc(addr) {
+                        acc_addr::$sn
+                    } else if from_acc(value) {
+                        acc_value::$sn
+                    } else {
+                        $sn
+                    },
+                    addr, value, offset,
+                ), )*
                 _ => return None,
             })
         }
     };
 }
 
+/// Invokes `$mac!($check; loads { .. } stores { .. })` with the loads
+/// (name, memory type, widening to a slot) and stores of memory 0.
+macro_rules! with_memory_ops {
+    ($mac:ident!($check:ident)) => {
+        $mac! {
+            $check;
+            loads {
+                Load32: u32 |v| v as u64;
+                Load64: u64 |v| v;
+                I32Load8S: i8 |v| v as i32 as u32 as u64;
+                Load8U: u8 |v| v as u64;
+                I32Load16S: i16 |v| v as i32 as u32 as u64;
+                Load16U: u16 |v| v as u64;
+                I64Load8S: i8 |v| v as i64 as u64;
+                I64Load16S: i16 |v| v as i64 as u64;
+                I64Load32S: i32 |v| v as i64 as u64;
+            }
+            stores {
+                Store8: u8;
+                Store16: u16;
+                Store32: u32;
+                Store64: u64;
+            }
+        }
+    };
+}
+
 mod m32 {
-    memory_ops!(ptr32);
+    with_memory_ops!(memory_ops!(ptr32));
 }
 
 mod m64 {
-    memory_ops!(ptr);
+    with_memory_ops!(memory_ops!(ptr));
 }
 
 /// Runs a bulk operation of the running instance; traps unwind. Operands
@@ -579,42 +721,52 @@ macro_rules! bulk_op {
 }
 
 handlers! {
-    fn TrapOp |op, r, ip, fp, mb, ml, m| {
+    fn TrapOp |op, r, ip, fp, mb, ml, acc, m| {
         m.trap(TrapKind::from_code(op.a).unwrap_or(TrapKind::Unreachable))
     }
-    fn Copy |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, r.get(op.b));
-        next!(step(ip), fp, mb, ml, m)
+    fn Copy |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, r.get(op.b));
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn Const32 |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, op.c as u64);
-        next!(step(ip), fp, mb, ml, m)
+    fn CopyAcc |op, r, ip, fp, mb, ml, acc, m| {
+        r.set(op.a, acc);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn Const64 |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, op.imm64());
-        next!(step(ip), fp, mb, ml, m)
+    fn Const32 |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, op.c as u64);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn Tick |op, r, ip, fp, mb, ml, m| {
+    fn Const64 |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, op.imm64());
+        next!(step(ip), fp, mb, ml, acc, m)
+    }
+    fn Tick |op, r, ip, fp, mb, ml, acc, m| {
         match m.tick_at_loop(fp) {
-            super::tick::CONTINUE => next!(m.after_tick, fp, mb, ml, m),
+            super::tick::CONTINUE => next!(m.after_tick, fp, mb, ml, acc, m),
             super::tick::RETURNED => {
                 let to = m.resume;
-                next!(to.ip, to.fp, to.mem, to.len, m)
+                next!(to.ip, to.fp, to.mem, to.len, acc, m)
             }
             super::tick::DONE => Exit::Done,
             _ => Exit::Trap,
         }
     }
-    fn Br |op, r, ip, fp, mb, ml, m| {
-        next!(taken(ip, m), fp, mb, ml, m)
+    fn Br |op, r, ip, fp, mb, ml, acc, m| {
+        next!(taken(ip, m), fp, mb, ml, acc, m)
     }
-    fn BrIfNez |op, r, ip, fp, mb, ml, m| {
-        next!(if r.u32(op.a) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    fn BrIfNez |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if r.u32(op.a) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfEqz |op, r, ip, fp, mb, ml, m| {
-        next!(if r.u32(op.a) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    fn BrIfNezAcc |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if Acc(acc).u32() != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrTable |op, r, ip, fp, mb, ml, m| {
+    fn BrIfEqz |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if r.u32(op.a) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn BrIfEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if Acc(acc).u32() == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn BrTable |op, r, ip, fp, mb, ml, acc, m| {
         // Entries follow the table op: (dst a, src b, jump d); `c` counts values.
         let i = r.u32(op.a).min(op.b) as usize;
         // SAFETY: the table is followed by `b + 1` entries.
@@ -625,50 +777,91 @@ handlers! {
                 r.set(dst + k, r.get(src + k));
             }
         }
-        next!(target(entry), fp, mb, ml, m)
+        next!(target(entry), fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmNez |op, r, ip, fp, mb, ml, m| {
+    fn BrIfI32AddImmNez |op, r, ip, fp, mb, ml, acc, m| {
         let v = r.u32(op.b).wrapping_add(op.c);
-        r.set_u32(op.a, v);
-        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+        acc = r.set_u32(op.a, v);
+        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmEqz |op, r, ip, fp, mb, ml, m| {
+    fn BrIfI32AddImmNezAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let v = Acc(acc).u32().wrapping_add(op.c);
+        acc = r.set_u32(op.a, v);
+        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn BrIfI32AddImmEqz |op, r, ip, fp, mb, ml, acc, m| {
         let v = r.u32(op.b).wrapping_add(op.c);
-        r.set_u32(op.a, v);
-        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+        acc = r.set_u32(op.a, v);
+        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn I32ShrUAndImm |op, r, ip, fp, mb, ml, m| {
-        r.set_u32(op.a, r.u32(op.b).wrapping_shr(op.c) & op.d);
-        next!(step(ip), fp, mb, ml, m)
+    fn BrIfI32AddImmEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let v = Acc(acc).u32().wrapping_add(op.c);
+        acc = r.set_u32(op.a, v);
+        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    // a = b, then test c (which may be a).
-    fn CopyBrIfNez |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, r.get(op.b));
-        next!(if r.u32(op.c) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    fn I32ShrUAndImm |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set_u32(op.a, r.u32(op.b).wrapping_shr(op.c) & op.d);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn CopyBrIfEqz |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, r.get(op.b));
-        next!(if r.u32(op.c) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, m)
+    fn I32ShrUAndImmAcc |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set_u32(op.a, Acc(acc).u32().wrapping_shr(op.c) & op.d);
+        next!(step(ip), fp, mb, ml, acc, m)
+    }
+    // a = b, then test c (which may be a; the `Acc` forms read c before
+    // the copy, so `lower` uses them only when it is not).
+    fn CopyBrIfNez |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, r.get(op.b));
+        next!(if r.u32(op.c) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn CopyBrIfNezAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let cond = Acc(acc).u32();
+        acc = r.set(op.a, r.get(op.b));
+        next!(if cond != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn CopyBrIfEqz |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, r.get(op.b));
+        next!(if r.u32(op.c) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    }
+    fn CopyBrIfEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let cond = Acc(acc).u32();
+        acc = r.set(op.a, r.get(op.b));
+        next!(if cond == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     // `select`: a = if b != 0 { c } else { d } (`c` or `d` may be
     // immediate). Its condition is often data (a checksum's bits), so it
-    // is computed without a branch that would be mispredicted.
-    fn Select |op, r, ip, fp, mb, ml, m| {
+    // is computed without a branch that would be mispredicted. The `Acc`
+    // forms take the condition from the accumulator.
+    fn Select |op, r, ip, fp, mb, ml, acc, m| {
         let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), r.get(op.d));
-        r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn SelectImmA |op, r, ip, fp, mb, ml, m| {
+    fn SelectAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let v = select_unpredictable(Acc(acc).u32() != 0, r.get(op.c), r.get(op.d));
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
+    }
+    fn SelectImmA |op, r, ip, fp, mb, ml, acc, m| {
         let v = select_unpredictable(r.u32(op.b) != 0, op.c as u64, r.get(op.d));
-        r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn SelectImmB |op, r, ip, fp, mb, ml, m| {
+    fn SelectImmAAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let v = select_unpredictable(Acc(acc).u32() != 0, op.c as u64, r.get(op.d));
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
+    }
+    fn SelectImmB |op, r, ip, fp, mb, ml, acc, m| {
         let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), op.d as u64);
-        r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn Return |op, r, ip, fp, mb, ml, m| {
+    fn SelectImmBAcc |op, r, ip, fp, mb, ml, acc, m| {
+        let v = select_unpredictable(Acc(acc).u32() != 0, r.get(op.c), op.d as u64);
+        acc = r.set(op.a, v);
+        next!(step(ip), fp, mb, ml, acc, m)
+    }
+    fn Return |op, r, ip, fp, mb, ml, acc, m| {
         // Results at `b..b + c` move to the frame base, where the caller expects them.
         if op.b != 0 {
             for i in 0..op.c {
@@ -677,10 +870,10 @@ handlers! {
         }
         match m.pop_frame() {
             None => Exit::Done,
-            Some(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Some(to) => next!(to.ip, to.fp, to.mem, to.len, acc, m),
         }
     }
-    fn Call |op, r, ip, fp, mb, ml, m| {
+    fn Call |op, r, ip, fp, mb, ml, acc, m| {
         // SAFETY: the arguments start at slot `b` of this frame.
         let callee_fp = unsafe { fp.add(op.b as usize) };
         m.count();
@@ -691,15 +884,15 @@ handlers! {
             }
             // SAFETY: compiled functions outlive the machine's contexts.
             let entry = unsafe { (*f).ops.as_ptr() };
-            next!(entry, callee_fp, mb, ml, m)
+            next!(entry, callee_fp, mb, ml, acc, m)
         }
         let id = m.func_id(op.a);
         match m.call_slow(id, step(ip), fp, callee_fp) {
-            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, acc, m),
             Err(t) => m.trap_with(t),
         }
     }
-    fn CallIndirect |op, r, ip, fp, mb, ml, m| {
+    fn CallIndirect |op, r, ip, fp, mb, ml, acc, m| {
         // a: type index, b: argument base, c: table; the element index follows the arguments.
         let id = match m.indirect_target(op.c, op.a, r, op.b) {
             Ok(id) => id,
@@ -708,113 +901,113 @@ handlers! {
         // SAFETY: the arguments start at slot `b` of this frame.
         let callee_fp = unsafe { fp.add(op.b as usize) };
         match m.call_slow(id, step(ip), fp, callee_fp) {
-            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(to) => next!(to.ip, to.fp, to.mem, to.len, acc, m),
             Err(t) => m.trap_with(t),
         }
     }
-    fn ReturnCall |op, r, ip, fp, mb, ml, m| {
+    fn ReturnCall |op, r, ip, fp, mb, ml, acc, m| {
         let id = m.func_id(op.a);
         match m.tail_call(id, fp, op.b) {
-            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, acc, m),
             Ok(None) => Exit::Done,
             Err(t) => m.trap_with(t),
         }
     }
-    fn ReturnCallIndirect |op, r, ip, fp, mb, ml, m| {
+    fn ReturnCallIndirect |op, r, ip, fp, mb, ml, acc, m| {
         let id = match m.indirect_target(op.c, op.a, r, op.b) {
             Ok(id) => id,
             Err(t) => return m.trap_with(t),
         };
         match m.tail_call(id, fp, op.b) {
-            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, m),
+            Ok(Some(to)) => next!(to.ip, to.fp, to.mem, to.len, acc, m),
             Ok(None) => Exit::Done,
             Err(t) => m.trap_with(t),
         }
     }
-    fn GlobalGet |op, r, ip, fp, mb, ml, m| {
-        r.set(op.a, m.global(op.b));
-        next!(step(ip), fp, mb, ml, m)
+    fn GlobalGet |op, r, ip, fp, mb, ml, acc, m| {
+        acc = r.set(op.a, m.global(op.b));
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn GlobalSet |op, r, ip, fp, mb, ml, m| {
+    fn GlobalSet |op, r, ip, fp, mb, ml, acc, m| {
         m.set_global(op.b, r.get(op.a));
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn RefFunc |op, r, ip, fp, mb, ml, m| {
+    fn RefFunc |op, r, ip, fp, mb, ml, acc, m| {
         r.set(op.a, m.func_ref(op.b));
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn LoadExt |op, r, ip, fp, mb, ml, m| {
+    fn LoadExt |op, r, ip, fp, mb, ml, acc, m| {
         match m.load_ext(op.c, r.get(op.b)) {
-            Ok(v) => r.set(op.a, v),
+            Ok(v) => _ = r.set(op.a, v),
             Err(kind) => return m.trap(kind),
         }
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn StoreExt |op, r, ip, fp, mb, ml, m| {
+    fn StoreExt |op, r, ip, fp, mb, ml, acc, m| {
         if let Err(kind) = m.store_ext(op.c, r.get(op.a), r.get(op.b)) {
             return m.trap(kind);
         }
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn MemorySize |op, r, ip, fp, mb, ml, m| {
+    fn MemorySize |op, r, ip, fp, mb, ml, acc, m| {
         r.set(op.a, m.memory_pages(op.b));
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn MemoryGrow |op, r, ip, fp, mb, ml, m| {
+    fn MemoryGrow |op, r, ip, fp, mb, ml, acc, m| {
         r.set(op.a, m.memory_grow(op.c, r.get(op.b)));
         let mem = m.memory0();
-        next!(step(ip), fp, mem.base, mem.len, m)
+        next!(step(ip), fp, mem.base, mem.len, acc, m)
     }
-    fn MemoryFill |op, r, ip, fp, mb, ml, m| {
+    fn MemoryFill |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, MEMORY_FILL, op.b, 0, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn MemoryCopy |op, r, ip, fp, mb, ml, m| {
+    fn MemoryCopy |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, MEMORY_COPY, op.b, op.c, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn MemoryInit |op, r, ip, fp, mb, ml, m| {
+    fn MemoryInit |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, MEMORY_INIT, op.b, op.c, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn DataDrop |op, r, ip, fp, mb, ml, m| {
+    fn DataDrop |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, DATA_DROP, op.a, 0, 0);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableGet |op, r, ip, fp, mb, ml, m| {
+    fn TableGet |op, r, ip, fp, mb, ml, acc, m| {
         let v = bulk_op!(m, [r.get(op.b), 0, 0], TABLE_GET, op.c, 0);
         r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableSet |op, r, ip, fp, mb, ml, m| {
+    fn TableSet |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, [r.get(op.a), r.get(op.b), 0], TABLE_SET, op.c, 0);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableSize |op, r, ip, fp, mb, ml, m| {
+    fn TableSize |op, r, ip, fp, mb, ml, acc, m| {
         let v = bulk_op!(m, [0, 0, 0], TABLE_SIZE, op.b, 0);
         r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableGrow |op, r, ip, fp, mb, ml, m| {
+    fn TableGrow |op, r, ip, fp, mb, ml, acc, m| {
         let v = bulk_op!(m, op, r, TABLE_GROW, op.b, 0, 2);
         r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableFill |op, r, ip, fp, mb, ml, m| {
+    fn TableFill |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, TABLE_FILL, op.b, 0, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableCopy |op, r, ip, fp, mb, ml, m| {
+    fn TableCopy |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, TABLE_COPY, op.b, op.c, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn TableInit |op, r, ip, fp, mb, ml, m| {
+    fn TableInit |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, TABLE_INIT, op.b, op.c, 3);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn ElemDrop |op, r, ip, fp, mb, ml, m| {
+    fn ElemDrop |op, r, ip, fp, mb, ml, acc, m| {
         bulk_op!(m, op, r, ELEM_DROP, op.a, 0, 0);
-        next!(step(ip), fp, mb, ml, m)
+        next!(step(ip), fp, mb, ml, acc, m)
     }
 }
 
@@ -827,22 +1020,35 @@ pub fn lower(f: CompiledFunc) -> Function {
     } else {
         m32::lower
     };
+    // An op may read the accumulator only where it is always entered from
+    // the op before it, never by a jump.
+    let mut jumped_to = vec![false; code.len() + 1];
+    for instr in code.iter() {
+        if let Some(target) = instr.target() {
+            jumped_to[target as usize] = true;
+        }
+    }
     let mut ops = Vec::with_capacity(code.len());
+    let mut acc = None;
     for (pc, instr) in code.iter().enumerate() {
+        if jumped_to[pc] {
+            acc = None;
+        }
         let rel = |target: u32| (target as i64 - pc as i64) as i32;
         let branch = instr
             .target()
-            .and_then(|target| lower_branch(instr, rel(target)));
+            .and_then(|target| lower_branch(instr, rel(target), acc));
         let op = if let Some(op) = branch {
             op
-        } else if let Some(op) = lower_arith(instr) {
+        } else if let Some(op) = lower_arith(instr, acc) {
             op
-        } else if let Some(op) = memory_op(instr) {
+        } else if let Some(op) = memory_op(instr, acc) {
             op
         } else {
-            lower_other(instr, rel)
+            lower_other(instr, rel, acc)
         };
         ops.push(op);
+        acc = acc_result(instr);
     }
     Function {
         ops: ops.into(),
@@ -855,11 +1061,43 @@ pub fn lower(f: CompiledFunc) -> Function {
     }
 }
 
-fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
+/// The slot whose value `instr`'s handler leaves in the accumulator when
+/// it falls through to the next op.
+fn acc_result(instr: &Instr) -> Option<Slot> {
     use Instr as I;
     match *instr {
+        I::Copy { dst, .. }
+        | I::Const32 { dst, .. }
+        | I::Const64 { dst, .. }
+        | I::Select { dst, .. }
+        | I::SelectImmA { dst, .. }
+        | I::SelectImmB { dst, .. }
+        | I::I32ShrUAndImm { dst, .. }
+        | I::GlobalGet { dst, .. }
+        | I::BrIfI32AddImmNez { dst, .. }
+        | I::BrIfI32AddImmEqz { dst, .. }
+        | I::CopyBrIfNez { dst, .. }
+        | I::CopyBrIfEqz { dst, .. }
+        | I::Load32 { dst, .. }
+        | I::Load64 { dst, .. }
+        | I::I32Load8S { dst, .. }
+        | I::Load8U { dst, .. }
+        | I::I32Load16S { dst, .. }
+        | I::Load16U { dst, .. }
+        | I::I64Load8S { dst, .. }
+        | I::I64Load16S { dst, .. }
+        | I::I64Load32S { dst, .. } => Some(dst),
+        _ if lower_arith(instr, None).is_some() => instr.clone().arith_dst().map(|dst| *dst),
+        _ => None,
+    }
+}
+
+fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32, acc: Option<Slot>) -> Op {
+    use Instr as I;
+    let from_acc = |s: Slot| acc == Some(s);
+    match *instr {
         I::Trap { kind } => Op::new(TrapOp, kind as u32, 0, 0),
-        I::Copy { dst, src } => Op::new(Copy, dst, src, 0),
+        I::Copy { dst, src } => Op::new(if from_acc(src) { CopyAcc } else { Copy }, dst, src, 0),
         I::Const32 { dst, value } => Op::new(Const32, dst, 0, value),
         I::Const64 { dst, value } => Op::wide(Const64, dst, value),
         I::BrTable { index, len, count } => Op::new(BrTable, index, len, count),
@@ -880,7 +1118,12 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
         } => Op::new(ReturnCallIndirect, type_index, base, table),
         I::Select { dst, cond, a, b } => Op {
             d: b,
-            ..Op::new(Select, dst, cond, a)
+            ..Op::new(
+                if from_acc(cond) { SelectAcc } else { Select },
+                dst,
+                cond,
+                a,
+            )
         },
         I::I32ShrUAndImm {
             dst,
@@ -889,15 +1132,42 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32) -> Op {
             mask,
         } => Op {
             d: mask,
-            ..Op::new(I32ShrUAndImm, dst, a, shift)
+            ..Op::new(
+                if from_acc(a) {
+                    I32ShrUAndImmAcc
+                } else {
+                    I32ShrUAndImm
+                },
+                dst,
+                a,
+                shift,
+            )
         },
         I::SelectImmA { dst, cond, imm, b } => Op {
             d: b,
-            ..Op::new(SelectImmA, dst, cond, imm)
+            ..Op::new(
+                if from_acc(cond) {
+                    SelectImmAAcc
+                } else {
+                    SelectImmA
+                },
+                dst,
+                cond,
+                imm,
+            )
         },
         I::SelectImmB { dst, cond, a, imm } => Op {
             d: imm,
-            ..Op::new(SelectImmB, dst, cond, a)
+            ..Op::new(
+                if from_acc(cond) {
+                    SelectImmBAcc
+                } else {
+                    SelectImmB
+                },
+                dst,
+                cond,
+                a,
+            )
         },
         I::GlobalGet { dst, global } => Op::new(GlobalGet, dst, global, 0),
         I::GlobalSet { src, global } => Op::new(GlobalSet, src, global, 0),

@@ -262,6 +262,9 @@ pub struct Machine<'a> {
     /// Where dispatch goes on: the next op in loop-dispatch builds, and
     /// the caller after an on-stack replacement.
     resume: Resume,
+    /// The accumulator to go on with, in loop-dispatch builds.
+    #[cfg_attr(wamr_tail_dispatch, allow(dead_code))]
+    resume_acc: u64,
     _stack: std::marker::PhantomData<&'a mut [u64]>,
 }
 
@@ -293,6 +296,7 @@ impl<'a> Machine<'a> {
                 mem: std::ptr::null_mut(),
                 len: 0,
             },
+            resume_acc: 0,
             _stack: std::marker::PhantomData,
         }
     }
@@ -744,7 +748,7 @@ impl<'a> Machine<'a> {
 #[cfg(wamr_tail_dispatch)]
 fn dispatch(ip: *const Op, fp: *mut u64, mem: *mut u8, len: u64, m: &mut Machine<'_>) -> Exit {
     // SAFETY: `ip` is the first op of a live function.
-    unsafe { ((*ip).handler)(ip, fp, mem, len, m) }
+    unsafe { ((*ip).handler)(ip, fp, mem, len, 0, m) }
 }
 
 /// Runs ops from `ip` until the entry function returns or traps; each
@@ -754,7 +758,8 @@ fn dispatch(ip: *const Op, fp: *mut u64, mem: *mut u8, len: u64, m: &mut Machine
     let mut at = Resume { ip, fp, mem, len };
     loop {
         // SAFETY: `at.ip` is a valid op of a live function.
-        match unsafe { ((*at.ip).handler)(at.ip, at.fp, at.mem, at.len, m) } {
+        let acc = m.resume_acc;
+        match unsafe { ((*at.ip).handler)(at.ip, at.fp, at.mem, at.len, acc, m) } {
             Exit::Continue => at = m.resume,
             done => return done,
         }

@@ -13,6 +13,7 @@ pub type Handler = for<'m, 's> unsafe extern "C" fn(
     fp: *mut u64,
     mem: *mut u8,
     len: u64,
+    acc: u64,
     m: &'m mut Machine<'s>,
 ) -> Exit;
 

@@ -19,10 +19,13 @@ impl Regs {
         // SAFETY: see the type's invariant.
         unsafe { *self.0.add(s as usize) }
     }
+    /// Writes `v` to `s` and returns it: results also go on in the
+    /// accumulator (see [`Acc`]).
     #[inline(always)]
-    pub fn set(self, s: Slot, v: u64) {
+    pub fn set(self, s: Slot, v: u64) -> u64 {
         // SAFETY: see the type's invariant.
-        unsafe { *self.0.add(s as usize) = v }
+        unsafe { *self.0.add(s as usize) = v };
+        v
     }
     #[inline(always)]
     pub fn i32(self, s: Slot) -> i32 {
@@ -46,24 +49,59 @@ impl Regs {
     }
     /// i32 results are stored zero-extended.
     #[inline(always)]
-    pub fn set_u32(self, s: Slot, v: u32) {
+    pub fn set_u32(self, s: Slot, v: u32) -> u64 {
         self.set(s, v as u64)
     }
     #[inline(always)]
-    pub fn set_i32(self, s: Slot, v: i32) {
+    pub fn set_i32(self, s: Slot, v: i32) -> u64 {
         self.set(s, v as u32 as u64)
     }
     #[inline(always)]
-    pub fn set_bool(self, s: Slot, v: bool) {
+    pub fn set_bool(self, s: Slot, v: bool) -> u64 {
         self.set(s, v as u64)
     }
     #[inline(always)]
-    pub fn set_f32(self, s: Slot, v: f32) {
+    pub fn set_f32(self, s: Slot, v: f32) -> u64 {
         self.set(s, v.to_bits() as u64)
     }
     #[inline(always)]
-    pub fn set_f64(self, s: Slot, v: f64) {
+    pub fn set_f64(self, s: Slot, v: f64) -> u64 {
         self.set(s, v.to_bits())
+    }
+}
+
+/// The accumulator: the result of the op just executed, which handlers
+/// pass to the next one in a register besides writing it to its slot. An
+/// op that reads the previous op's result takes it from here (an `acc`
+/// variant, chosen by `lower`), so a chain of dependent ops does not wait
+/// for each value's round trip through memory. Readers mirror [`Regs`]'.
+#[derive(Clone, Copy)]
+pub struct Acc(pub u64);
+
+impl Acc {
+    #[inline(always)]
+    pub fn get(self) -> u64 {
+        self.0
+    }
+    #[inline(always)]
+    pub fn i32(self) -> i32 {
+        self.0 as u32 as i32
+    }
+    #[inline(always)]
+    pub fn u32(self) -> u32 {
+        self.0 as u32
+    }
+    #[inline(always)]
+    pub fn i64(self) -> i64 {
+        self.0 as i64
+    }
+    #[inline(always)]
+    pub fn f32(self) -> f32 {
+        f32::from_bits(self.0 as u32)
+    }
+    #[inline(always)]
+    pub fn f64(self) -> f64 {
+        f64::from_bits(self.0)
     }
 }
 

@@ -50,7 +50,8 @@ macro_rules! next {
 /// Defines handlers with the common signature; the body names the
 /// parameters `ip, fp, mb, ml, m` and the current op `op`.
 macro_rules! handlers {
-    ($( fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
+    ($( $(#[$attr:meta])* fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
+        $(#[$attr])*
         #[allow(unused_variables, unused_mut, unused_assignments)]
         pub(super) unsafe extern "C" fn $name(
             $ip: *const Op,
@@ -767,17 +768,23 @@ handlers! {
         next!(if Acc(acc).u32() == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     fn BrTable |op, r, ip, fp, mb, ml, acc, m| {
-        // Entries follow the table op: (dst a, src b, jump d); `c` counts values.
+        // Entries follow the table op: (dst a, src b, count c, jump d).
         let i = r.u32(op.a).min(op.b) as usize;
         // SAFETY: the table is followed by `b + 1` entries.
         let entry = unsafe { ip.add(1 + i) };
-        let (dst, src) = unsafe { ((*entry).a, (*entry).b) };
-        if dst != src {
-            for k in 0..op.c {
-                r.set(dst + k, r.get(src + k));
-            }
+        // SAFETY: as above.
+        if unsafe { (*entry).a != (*entry).b } {
+            // SAFETY: the arguments are this handler's own, `entry` an entry.
+            return unsafe { BrTableMove(entry, fp, mb, ml, acc, m) };
         }
         next!(target(entry), fp, mb, ml, acc, m)
+    }
+    // The taken entry `ip` of a table whose values move: a tail call from
+    // `BrTable`, so that the copy loop costs nothing when there is none.
+    #[inline(never)]
+    fn BrTableMove |op, r, ip, fp, mb, ml, acc, m| {
+        move_slots(r, op.a, op.b, op.c);
+        next!(target(ip), fp, mb, ml, acc, m)
     }
     fn BrIfI32AddImmNez |op, r, ip, fp, mb, ml, acc, m| {
         let v = r.u32(op.b).wrapping_add(op.c);
@@ -864,9 +871,7 @@ handlers! {
     fn Return |op, r, ip, fp, mb, ml, acc, m| {
         // Results at `b..b + c` move to the frame base, where the caller expects them.
         if op.b != 0 {
-            for i in 0..op.c {
-                r.set(i, r.get(op.b + i));
-            }
+            move_slots(r, 0, op.b, op.c);
         }
         match m.pop_frame() {
             None => Exit::Done,
@@ -1011,6 +1016,15 @@ handlers! {
     }
 }
 
+/// Copies slots `src..src + n` to `dst..`, in increasing order (`dst` is
+/// below `src` or the ranges do not overlap).
+#[inline(never)]
+fn move_slots(r: Regs, dst: Slot, src: Slot, n: u32) {
+    for k in 0..n {
+        r.set(dst + k, r.get(src + k));
+    }
+}
+
 /// Lowers translated code to threaded ops (one op per instruction, so jump
 /// targets keep their indices).
 pub fn lower(f: CompiledFunc) -> Function {
@@ -1030,6 +1044,7 @@ pub fn lower(f: CompiledFunc) -> Function {
     }
     let mut ops = Vec::with_capacity(code.len());
     let mut acc = None;
+    let mut table_values = 0;
     for (pc, instr) in code.iter().enumerate() {
         if jumped_to[pc] {
             acc = None;
@@ -1038,7 +1053,7 @@ pub fn lower(f: CompiledFunc) -> Function {
         let branch = instr
             .target()
             .and_then(|target| lower_branch(instr, rel(target), acc));
-        let op = if let Some(op) = branch {
+        let mut op = if let Some(op) = branch {
             op
         } else if let Some(op) = lower_arith(instr, acc) {
             op
@@ -1047,6 +1062,11 @@ pub fn lower(f: CompiledFunc) -> Function {
         } else {
             lower_other(instr, rel, acc)
         };
+        match *instr {
+            Instr::BrTable { count, .. } => table_values = count,
+            Instr::BrTableTarget { .. } => op.c = table_values,
+            _ => {}
+        }
         ops.push(op);
         acc = acc_result(instr);
     }
@@ -1100,7 +1120,7 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32, acc: Option<Slot>) -> Op
         I::Copy { dst, src } => Op::new(if from_acc(src) { CopyAcc } else { Copy }, dst, src, 0),
         I::Const32 { dst, value } => Op::new(Const32, dst, 0, value),
         I::Const64 { dst, value } => Op::wide(Const64, dst, value),
-        I::BrTable { index, len, count } => Op::new(BrTable, index, len, count),
+        I::BrTable { index, len, .. } => Op::new(BrTable, index, len, 0),
         // Never executed: read by `BrTable`.
         I::BrTableTarget { target, dst, src } => jump(TrapOp, dst, src, rel(target)),
         I::Return { src, count } => Op::new(Return, 0, src, count),

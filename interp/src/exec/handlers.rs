@@ -19,7 +19,7 @@ use std::hint::select_unpredictable;
 use wamr_runtime::TrapKind;
 
 use super::Machine;
-use super::op::{Exit, Function, Op};
+use super::op::{Exit, Function, Handler, Op};
 use super::regs::{Acc, Mem, Regs};
 use crate::code::{CompiledFunc, Instr, MemOp, Slot};
 use wamr_runtime::numeric::*;
@@ -50,10 +50,10 @@ macro_rules! next {
 /// Defines handlers with the common signature; the body names the
 /// parameters `ip, fp, mb, ml, m` and the current op `op`.
 macro_rules! handlers {
-    ($( $(#[$attr:meta])* fn $name:ident |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
+    ($( $(#[$attr:meta])* fn $name:ident $(<const $g:ident: bool>)? |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
         $(#[$attr])*
         #[allow(unused_variables, unused_mut, unused_assignments)]
-        pub(super) unsafe extern "C" fn $name(
+        pub(super) unsafe extern "C" fn $name $(<const $g: bool>)? (
             $ip: *const Op,
             $fp: *mut u64,
             $mb: *mut u8,
@@ -76,24 +76,22 @@ fn step(ip: *const Op) -> *const Op {
     unsafe { ip.add(1) }
 }
 
-/// The jump target of `ip` (relative offset in `d`).
+/// The jump target of `ip`: `d` holds its offset in bytes.
 #[inline(always)]
 fn target(ip: *const Op) -> *const Op {
-    // SAFETY: `lower` stored an in-range relative target.
-    unsafe { ip.offset((*ip).d as i32 as isize) }
+    // SAFETY: `lower` stored the in-range offset of an op.
+    unsafe { ip.byte_offset((*ip).d as i32 as isize) }
 }
 
-/// A taken jump: its target. Backward jumps (loop back-edges) count
-/// against the tier-up budget; when it runs out, dispatch detours through
-/// [`TICK`], so that the jump handlers themselves stay leaf code (a call
-/// here would make every one of them save and restore registers).
+/// A taken jump: its target. `COUNTED` jumps (loop back-edges, when a
+/// tier manager listens) count against the tier-up budget; when it runs
+/// out, dispatch detours through [`TICK`], so that the jump handlers
+/// themselves stay leaf code (a call here would make every one of them
+/// save and restore registers). Other jumps do no more than jump.
 #[inline(always)]
-fn taken(ip: *const Op, m: &mut Machine<'_>) -> *const Op {
-    // SAFETY: as in `target`.
-    let d = unsafe { (*ip).d } as i32;
-    // SAFETY: as in `target`.
-    let to = unsafe { ip.offset(d as isize) };
-    if d <= 0 {
+fn taken<const COUNTED: bool>(ip: *const Op, m: &mut Machine<'_>) -> *const Op {
+    let to = target(ip);
+    if COUNTED {
         m.budget -= 1;
         if m.budget == 0 {
             m.after_tick = to;
@@ -433,6 +431,17 @@ arith! {
     }
 }
 
+/// The jump handler `$h`, counting taken jumps (see [`taken`]) or not.
+macro_rules! pick {
+    ($counted:ident, $($h:ident)::+) => {
+        if $counted {
+            $($h)::+::<true>
+        } else {
+            $($h)::+::<false>
+        }
+    };
+}
+
 /// Conditional jumps: `if cond(a, b) { jump }` (b a slot or an immediate),
 /// also with `a` (`branch_acc_a`) or a slot `b` (`branch_acc_b`) taken from
 /// the accumulator.
@@ -465,39 +474,54 @@ macro_rules! branches {
             }
         }
 
-        fn lower_branch(instr: &Instr, rel: i32, acc: Option<Slot>) -> Option<Op> {
+        /// Lowers a jump; `counted` as in [`taken`], `acc` as in `lower_arith`.
+        fn lower_branch(instr: &Instr, rel: i32, counted: bool, acc: Option<Slot>) -> Option<Op> {
             let from_acc = |s: Slot| acc == Some(s);
             Some(match *instr {
-                $( Instr::$sn { a, b, .. } => jump(
-                    if from_acc(a) { branch_acc_a::$sn } else if from_acc(b) { branch_acc_b::$sn } else { $sn },
-                    a, b, rel,
-                ), )*
+                $( Instr::$sn { a, b, .. } => {
+                    let handler: Handler = if from_acc(a) {
+                        pick!(counted, branch_acc_a::$sn)
+                    } else if from_acc(b) {
+                        pick!(counted, branch_acc_b::$sn)
+                    } else {
+                        pick!(counted, $sn)
+                    };
+                    jump(handler, a, b, rel)
+                } )*
                 $( Instr::$in { a, imm, .. } => {
-                    jump(if from_acc(a) { branch_acc_a::$in } else { $in }, a, imm as u32, rel)
+                    let handler: Handler = if from_acc(a) { pick!(counted, branch_acc_a::$in) } else { pick!(counted, $in) };
+                    jump(handler, a, imm as u32, rel)
                 } )*
                 Instr::BrIfI32AddImmNez { dst, a, imm, .. } => {
-                    let handler = if from_acc(a) { BrIfI32AddImmNezAcc } else { BrIfI32AddImmNez };
+                    let handler: Handler =
+                        if from_acc(a) { pick!(counted, BrIfI32AddImmNezAcc) } else { pick!(counted, BrIfI32AddImmNez) };
                     Op { c: imm as u32, ..jump(handler, dst, a, rel) }
                 }
                 Instr::BrIfI32AddImmEqz { dst, a, imm, .. } => {
-                    let handler = if from_acc(a) { BrIfI32AddImmEqzAcc } else { BrIfI32AddImmEqz };
+                    let handler: Handler =
+                        if from_acc(a) { pick!(counted, BrIfI32AddImmEqzAcc) } else { pick!(counted, BrIfI32AddImmEqz) };
                     Op { c: imm as u32, ..jump(handler, dst, a, rel) }
                 }
+                // The `Acc` forms read the condition before the copy.
                 Instr::CopyBrIfNez { dst, src, cond, .. } => {
-                    let handler = if from_acc(cond) && cond != dst { CopyBrIfNezAcc } else { CopyBrIfNez };
+                    let handler: Handler =
+                        if from_acc(cond) && cond != dst { pick!(counted, CopyBrIfNezAcc) } else { pick!(counted, CopyBrIfNez) };
                     Op { c: cond, ..jump(handler, dst, src, rel) }
                 }
                 Instr::CopyBrIfEqz { dst, src, cond, .. } => {
-                    let handler = if from_acc(cond) && cond != dst { CopyBrIfEqzAcc } else { CopyBrIfEqz };
+                    let handler: Handler =
+                        if from_acc(cond) && cond != dst { pick!(counted, CopyBrIfEqzAcc) } else { pick!(counted, CopyBrIfEqz) };
                     Op { c: cond, ..jump(handler, dst, src, rel) }
                 }
                 Instr::BrIfNez { cond, .. } => {
-                    jump(if from_acc(cond) { BrIfNezAcc } else { BrIfNez }, cond, 0, rel)
+                    let handler: Handler = if from_acc(cond) { pick!(counted, BrIfNezAcc) } else { pick!(counted, BrIfNez) };
+                    jump(handler, cond, 0, rel)
                 }
                 Instr::BrIfEqz { cond, .. } => {
-                    jump(if from_acc(cond) { BrIfEqzAcc } else { BrIfEqz }, cond, 0, rel)
+                    let handler: Handler = if from_acc(cond) { pick!(counted, BrIfEqzAcc) } else { pick!(counted, BrIfEqz) };
+                    jump(handler, cond, 0, rel)
                 }
-                Instr::Br { .. } => jump(Br, 0, 0, rel),
+                Instr::Br { .. } => jump(pick!(counted, Br), 0, 0, rel),
                 _ => return None,
             })
         }
@@ -508,15 +532,15 @@ macro_rules! branches {
         immediates { $($in:ident: $ig:ident |$ix:ident, $iy:ident| $ie:expr;)* }
     ) => {
         handlers! {
-            $( fn $sn |op, r, ip, fp, mb, ml, acc, m| {
+            $( fn $sn<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
                 let $sx = operand!($am, r, acc, op.a, $sg);
                 let $sy = operand!($bm, r, acc, op.b, $sg);
-                next!(if $se { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+                next!(if $se { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
             } )*
-            $( fn $in |op, r, ip, fp, mb, ml, acc, m| {
+            $( fn $in<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
                 let $ix = operand!($am, r, acc, op.a, $ig);
                 let $iy = op.b as i32;
-                next!(if $ie { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+                next!(if $ie { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
             } )*
         }
     };
@@ -553,14 +577,15 @@ branches! {
     }
 }
 
-/// A jump op: operands `a`, `b` and the relative target in `d`.
-fn jump(handler: super::op::Handler, a: u32, b: u32, rel: i32) -> Op {
+/// A jump op: operands `a`, `b` and the target `rel` ops away, stored in
+/// `d` as a byte offset (see [`target`]).
+fn jump(handler: Handler, a: u32, b: u32, rel: i32) -> Op {
     Op {
         handler,
         a,
         b,
         c: 0,
-        d: rel as u32,
+        d: (rel as isize * size_of::<Op>() as isize) as i32 as u32,
     }
 }
 
@@ -752,20 +777,20 @@ handlers! {
             _ => Exit::Trap,
         }
     }
-    fn Br |op, r, ip, fp, mb, ml, acc, m| {
-        next!(taken(ip, m), fp, mb, ml, acc, m)
+    fn Br<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        next!(taken::<COUNTED>(ip, m), fp, mb, ml, acc, m)
     }
-    fn BrIfNez |op, r, ip, fp, mb, ml, acc, m| {
-        next!(if r.u32(op.a) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    fn BrIfNez<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if r.u32(op.a) != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfNezAcc |op, r, ip, fp, mb, ml, acc, m| {
-        next!(if Acc(acc).u32() != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    fn BrIfNezAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if Acc(acc).u32() != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfEqz |op, r, ip, fp, mb, ml, acc, m| {
-        next!(if r.u32(op.a) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    fn BrIfEqz<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if r.u32(op.a) == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
-        next!(if Acc(acc).u32() == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+    fn BrIfEqzAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        next!(if Acc(acc).u32() == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     fn BrTable |op, r, ip, fp, mb, ml, acc, m| {
         // Entries follow the table op: (dst a, src b, count c, jump d).
@@ -786,25 +811,25 @@ handlers! {
         move_slots(r, op.a, op.b, op.c);
         next!(target(ip), fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmNez |op, r, ip, fp, mb, ml, acc, m| {
+    fn BrIfI32AddImmNez<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let v = r.u32(op.b).wrapping_add(op.c);
         acc = r.set_u32(op.a, v);
-        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if v != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmNezAcc |op, r, ip, fp, mb, ml, acc, m| {
+    fn BrIfI32AddImmNezAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let v = Acc(acc).u32().wrapping_add(op.c);
         acc = r.set_u32(op.a, v);
-        next!(if v != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if v != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmEqz |op, r, ip, fp, mb, ml, acc, m| {
+    fn BrIfI32AddImmEqz<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let v = r.u32(op.b).wrapping_add(op.c);
         acc = r.set_u32(op.a, v);
-        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if v == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn BrIfI32AddImmEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
+    fn BrIfI32AddImmEqzAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let v = Acc(acc).u32().wrapping_add(op.c);
         acc = r.set_u32(op.a, v);
-        next!(if v == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if v == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     fn I32ShrUAndImm |op, r, ip, fp, mb, ml, acc, m| {
         acc = r.set_u32(op.a, r.u32(op.b).wrapping_shr(op.c) & op.d);
@@ -816,23 +841,23 @@ handlers! {
     }
     // a = b, then test c (which may be a; the `Acc` forms read c before
     // the copy, so `lower` uses them only when it is not).
-    fn CopyBrIfNez |op, r, ip, fp, mb, ml, acc, m| {
+    fn CopyBrIfNez<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         acc = r.set(op.a, r.get(op.b));
-        next!(if r.u32(op.c) != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if r.u32(op.c) != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn CopyBrIfNezAcc |op, r, ip, fp, mb, ml, acc, m| {
+    fn CopyBrIfNezAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let cond = Acc(acc).u32();
         acc = r.set(op.a, r.get(op.b));
-        next!(if cond != 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if cond != 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn CopyBrIfEqz |op, r, ip, fp, mb, ml, acc, m| {
+    fn CopyBrIfEqz<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         acc = r.set(op.a, r.get(op.b));
-        next!(if r.u32(op.c) == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if r.u32(op.c) == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn CopyBrIfEqzAcc |op, r, ip, fp, mb, ml, acc, m| {
+    fn CopyBrIfEqzAcc<const COUNTED: bool> |op, r, ip, fp, mb, ml, acc, m| {
         let cond = Acc(acc).u32();
         acc = r.set(op.a, r.get(op.b));
-        next!(if cond == 0 { taken(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
+        next!(if cond == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     // `select`: a = if b != 0 { c } else { d } (`c` or `d` may be
     // immediate). Its condition is often data (a checksum's bits), so it
@@ -1026,8 +1051,9 @@ fn move_slots(r: Regs, dst: Slot, src: Slot, n: u32) {
 }
 
 /// Lowers translated code to threaded ops (one op per instruction, so jump
-/// targets keep their indices).
-pub fn lower(f: CompiledFunc) -> Function {
+/// targets keep their indices). With `count_back_edges`, taken backward
+/// jumps count against the tier-up budget (only a tier manager needs it).
+pub fn lower(f: CompiledFunc, count_back_edges: bool) -> Function {
     let code = &f.code;
     let memory_op = if f.memory0_is_64 {
         m64::lower
@@ -1050,9 +1076,10 @@ pub fn lower(f: CompiledFunc) -> Function {
             acc = None;
         }
         let rel = |target: u32| (target as i64 - pc as i64) as i32;
-        let branch = instr
-            .target()
-            .and_then(|target| lower_branch(instr, rel(target), acc));
+        let branch = instr.target().and_then(|target| {
+            let counted = count_back_edges && target as usize <= pc;
+            lower_branch(instr, rel(target), counted, acc)
+        });
         let mut op = if let Some(op) = branch {
             op
         } else if let Some(op) = lower_arith(instr, acc) {

@@ -4,7 +4,9 @@
 //! Every handler ends with `next!`: a tail call to the following handler
 //! (compiled to a jump) or, in loop-dispatch builds, a return to the loop.
 //! Operand conventions per op: `a` is the destination, `b`/`c` the sources
-//! (`c` may be an immediate); jumps hold a relative target in `d`.
+//! (`c` may be an immediate); jumps hold their target's offset in bytes in
+//! `d`, and come in two forms: counting against the tier-up budget (loop
+//! back-edges) and not (see [`taken`]).
 //!
 //! Handlers that produce a value also pass it to the next handler in `acc`
 //! (see [`Acc`]); ops that `lower` finds reading the result of the op
@@ -48,7 +50,8 @@ macro_rules! next {
 }
 
 /// Defines handlers with the common signature; the body names the
-/// parameters `ip, fp, mb, ml, m` and the current op `op`.
+/// parameters `ip, fp, mb, ml, acc, m`, the current op `op` and its frame
+/// `r`. A handler may take a `const` flag (jumps: `COUNTED`).
 macro_rules! handlers {
     ($( $(#[$attr:meta])* fn $name:ident $(<const $g:ident: bool>)? |$op:ident, $r:ident, $ip:ident, $fp:ident, $mb:ident, $ml:ident, $acc:ident, $m:ident| $body:block )*) => {$(
         $(#[$attr])*

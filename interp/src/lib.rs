@@ -17,9 +17,7 @@ pub use exec::{Interpreter, TierUp};
 pub fn translate_all(module: &wamr_runtime::Module) -> Result<usize, wamr_runtime::Error> {
     let mut total = 0;
     for f in module.num_imported_funcs()..module.num_funcs() {
-        total += exec::lower(translate::translate(module, f)?, true)
-            .ops
-            .len();
+        total += exec::lower(translate::translate(module, f)?).ops.len();
     }
     Ok(total)
 }

@@ -86,11 +86,11 @@ fn target(ip: *const Op) -> *const Op {
     unsafe { ip.byte_offset((*ip).d as i32 as isize) }
 }
 
-/// A taken jump: its target. `COUNTED` jumps (loop back-edges, when a
-/// tier manager listens) count against the tier-up budget; when it runs
-/// out, dispatch detours through [`TICK`], so that the jump handlers
-/// themselves stay leaf code (a call here would make every one of them
-/// save and restore registers). Other jumps do no more than jump.
+/// A taken jump: its target. `COUNTED` jumps (loop back-edges) count
+/// against the tier-up budget; when it runs out, dispatch detours through
+/// [`TICK`], so that the jump handlers themselves stay leaf code (a call
+/// here would make every one of them save and restore registers). Other
+/// jumps do no more than jump.
 #[inline(always)]
 fn taken<const COUNTED: bool>(ip: *const Op, m: &mut Machine<'_>) -> *const Op {
     let to = target(ip);
@@ -1054,9 +1054,9 @@ fn move_slots(r: Regs, dst: Slot, src: Slot, n: u32) {
 }
 
 /// Lowers translated code to threaded ops (one op per instruction, so jump
-/// targets keep their indices). With `count_back_edges`, taken backward
-/// jumps count against the tier-up budget (only a tier manager needs it).
-pub fn lower(f: CompiledFunc, count_back_edges: bool) -> Function {
+/// targets keep their indices). Taken backward jumps count against the
+/// tier-up budget, forward ones do not.
+pub fn lower(f: CompiledFunc) -> Function {
     let code = &f.code;
     let memory_op = if f.memory0_is_64 {
         m64::lower
@@ -1080,7 +1080,7 @@ pub fn lower(f: CompiledFunc, count_back_edges: bool) -> Function {
         }
         let rel = |target: u32| (target as i64 - pc as i64) as i32;
         let branch = instr.target().and_then(|target| {
-            let counted = count_back_edges && target as usize <= pc;
+            let counted = target as usize <= pc;
             lower_branch(instr, rel(target), counted, acc)
         });
         let mut op = if let Some(op) = branch {

@@ -154,7 +154,7 @@ impl ModuleCode {
         self.funcs[defined]
             .get_or_init(|| {
                 translate(module, func)
-                    .map(|f| lower(f, true))
+                    .map(lower)
                     .map_err(|e| e.to_string())
             })
             .as_ref()

@@ -12,7 +12,8 @@
 //! (see [`Acc`]); ops that `lower` finds reading the result of the op
 //! before them, with no jump landing in between, use the variant that
 //! takes that operand from `acc` (modules `arith_acc_a`/`_b`,
-//! `branch_acc_a`/`_b`, `m32::acc_addr`/`acc_value`, names ending in `Acc`).
+//! `branch_acc_a`/`_b`, `m32::acc_addr`/`acc_value`, names ending in `Acc`,
+//! and a `FROM_ACC` flag).
 
 #![allow(non_snake_case)]
 
@@ -102,6 +103,13 @@ fn taken<const COUNTED: bool>(ip: *const Op, m: &mut Machine<'_>) -> *const Op {
         }
     }
     to
+}
+
+/// Slot `s` of `r`, or the accumulator when `FROM_ACC` (for handlers
+/// generic over where one operand comes from).
+#[inline(always)]
+fn slot_or_acc<const FROM_ACC: bool>(r: Regs, s: Slot, acc: u64) -> u64 {
+    if FROM_ACC { Acc(acc).get() } else { r.get(s) }
 }
 
 /// The detour of [`taken`]: ticks, then goes on at the jump's target.
@@ -434,10 +442,11 @@ arith! {
     }
 }
 
-/// The jump handler `$h`, counting taken jumps (see [`taken`]) or not.
+/// The handler `$h` with its `const` flag set to `$flag` (jumps: whether
+/// they count, see [`taken`]; others: whether an operand is the accumulator).
 macro_rules! pick {
-    ($counted:ident, $($h:ident)::+) => {
-        if $counted {
+    ($flag:ident, $($h:ident)::+) => {
+        if $flag {
             $($h)::+::<true>
         } else {
             $($h)::+::<false>
@@ -834,12 +843,9 @@ handlers! {
         acc = r.set_u32(op.a, v);
         next!(if v == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
-    fn I32ShrUAndImm |op, r, ip, fp, mb, ml, acc, m| {
-        acc = r.set_u32(op.a, r.u32(op.b).wrapping_shr(op.c) & op.d);
-        next!(step(ip), fp, mb, ml, acc, m)
-    }
-    fn I32ShrUAndImmAcc |op, r, ip, fp, mb, ml, acc, m| {
-        acc = r.set_u32(op.a, Acc(acc).u32().wrapping_shr(op.c) & op.d);
+    fn I32ShrUAndImm<const FROM_ACC: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        let x = slot_or_acc::<FROM_ACC>(r, op.b, acc) as u32;
+        acc = r.set_u32(op.a, x.wrapping_shr(op.c) & op.d);
         next!(step(ip), fp, mb, ml, acc, m)
     }
     // a = b, then test c (which may be a; the `Acc` forms read c before
@@ -863,37 +869,22 @@ handlers! {
         next!(if cond == 0 { taken::<COUNTED>(ip, m) } else { step(ip) }, fp, mb, ml, acc, m)
     }
     // `select`: a = if b != 0 { c } else { d } (`c` or `d` may be
-    // immediate). Its condition is often data (a checksum's bits), so it
-    // is computed without a branch that would be mispredicted. The `Acc`
-    // forms take the condition from the accumulator.
-    fn Select |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), r.get(op.d));
-        acc = r.set(op.a, v);
+    // immediate; `b` the accumulator when `FROM_ACC`). Its condition is
+    // often data (a checksum's bits), so it is computed without a branch
+    // that would be mispredicted.
+    fn Select<const FROM_ACC: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        let cond = slot_or_acc::<FROM_ACC>(r, op.b, acc) as u32 != 0;
+        acc = r.set(op.a, select_unpredictable(cond, r.get(op.c), r.get(op.d)));
         next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn SelectAcc |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(Acc(acc).u32() != 0, r.get(op.c), r.get(op.d));
-        acc = r.set(op.a, v);
+    fn SelectImmA<const FROM_ACC: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        let cond = slot_or_acc::<FROM_ACC>(r, op.b, acc) as u32 != 0;
+        acc = r.set(op.a, select_unpredictable(cond, op.c as u64, r.get(op.d)));
         next!(step(ip), fp, mb, ml, acc, m)
     }
-    fn SelectImmA |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(r.u32(op.b) != 0, op.c as u64, r.get(op.d));
-        acc = r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, acc, m)
-    }
-    fn SelectImmAAcc |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(Acc(acc).u32() != 0, op.c as u64, r.get(op.d));
-        acc = r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, acc, m)
-    }
-    fn SelectImmB |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(r.u32(op.b) != 0, r.get(op.c), op.d as u64);
-        acc = r.set(op.a, v);
-        next!(step(ip), fp, mb, ml, acc, m)
-    }
-    fn SelectImmBAcc |op, r, ip, fp, mb, ml, acc, m| {
-        let v = select_unpredictable(Acc(acc).u32() != 0, r.get(op.c), op.d as u64);
-        acc = r.set(op.a, v);
+    fn SelectImmB<const FROM_ACC: bool> |op, r, ip, fp, mb, ml, acc, m| {
+        let cond = slot_or_acc::<FROM_ACC>(r, op.b, acc) as u32 != 0;
+        acc = r.set(op.a, select_unpredictable(cond, r.get(op.c), op.d as u64));
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn Return |op, r, ip, fp, mb, ml, acc, m| {
@@ -1166,59 +1157,39 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32, acc: Option<Slot>) -> Op
             table,
             base,
         } => Op::new(ReturnCallIndirect, type_index, base, table),
-        I::Select { dst, cond, a, b } => Op {
-            d: b,
-            ..Op::new(
-                if from_acc(cond) { SelectAcc } else { Select },
-                dst,
-                cond,
-                a,
-            )
-        },
+        I::Select { dst, cond, a, b } => {
+            let from = from_acc(cond);
+            Op {
+                d: b,
+                ..Op::new(pick!(from, Select), dst, cond, a)
+            }
+        }
         I::I32ShrUAndImm {
             dst,
             a,
             shift,
             mask,
-        } => Op {
-            d: mask,
-            ..Op::new(
-                if from_acc(a) {
-                    I32ShrUAndImmAcc
-                } else {
-                    I32ShrUAndImm
-                },
-                dst,
-                a,
-                shift,
-            )
-        },
-        I::SelectImmA { dst, cond, imm, b } => Op {
-            d: b,
-            ..Op::new(
-                if from_acc(cond) {
-                    SelectImmAAcc
-                } else {
-                    SelectImmA
-                },
-                dst,
-                cond,
-                imm,
-            )
-        },
-        I::SelectImmB { dst, cond, a, imm } => Op {
-            d: imm,
-            ..Op::new(
-                if from_acc(cond) {
-                    SelectImmBAcc
-                } else {
-                    SelectImmB
-                },
-                dst,
-                cond,
-                a,
-            )
-        },
+        } => {
+            let from = from_acc(a);
+            Op {
+                d: mask,
+                ..Op::new(pick!(from, I32ShrUAndImm), dst, a, shift)
+            }
+        }
+        I::SelectImmA { dst, cond, imm, b } => {
+            let from = from_acc(cond);
+            Op {
+                d: b,
+                ..Op::new(pick!(from, SelectImmA), dst, cond, imm)
+            }
+        }
+        I::SelectImmB { dst, cond, a, imm } => {
+            let from = from_acc(cond);
+            Op {
+                d: imm,
+                ..Op::new(pick!(from, SelectImmB), dst, cond, a)
+            }
+        }
         I::GlobalGet { dst, global } => Op::new(GlobalGet, dst, global, 0),
         I::GlobalSet { src, global } => Op::new(GlobalSet, src, global, 0),
         I::RefFunc { dst, func } => Op::new(RefFunc, dst, func, 0),

@@ -85,6 +85,9 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) osr: Option<OsrVariant<'ctx>>,
     /// What the compile asks of the translation (rounding, bounds checks).
     pub(super) options: super::Options,
+    /// The function's buffer of 64-bit slots for calls that pass values in
+    /// memory, with its length (see [`FuncTranslator::slot_buffer`]).
+    slot_buffer: Option<(PointerValue<'ctx>, u32)>,
 }
 
 /// The OSR variant of a function: its entry reads the locals from the
@@ -212,6 +215,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             osr_loops: Vec::new(),
             osr,
             options,
+            slot_buffer: None,
         })
     }
 
@@ -614,6 +618,36 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         self.b.build_conditional_branch(pending, bail, cont)?;
         self.b.position_at_end(cont);
         Ok(())
+    }
+
+    /// A buffer of at least `n` 64-bit slots, for passing values to and from
+    /// a call in memory. It is one static alloca in the entry block, shared
+    /// by every call of the function (each fills it just before the call and
+    /// reads it just after): an alloca anywhere else would take more stack
+    /// every time it ran, and a call inside a loop would exhaust the native
+    /// stack. Asked for more than it has, it is replaced by a larger one.
+    pub(super) fn slot_buffer(&mut self, n: usize) -> Res<PointerValue<'ctx>> {
+        let n = u32::try_from(n.max(1)).expect("a wasm signature has under 2^32 values");
+        if let Some((buffer, len)) = self.slot_buffer
+            && len >= n
+        {
+            return Ok(buffer);
+        }
+        let entry = self.func.get_first_basic_block().expect("the entry block");
+        let at_entry = self.cx.create_builder();
+        match entry.get_first_instruction() {
+            Some(first) => at_entry.position_before(&first),
+            None => at_entry.position_at_end(entry),
+        }
+        let buffer = at_entry.build_alloca(self.i64().array_type(n), "slots")?;
+        if let Some((old, _)) = self.slot_buffer {
+            old.replace_all_uses_with(buffer);
+            old.as_instruction()
+                .expect("the old buffer is an alloca")
+                .erase_from_basic_block();
+        }
+        self.slot_buffer = Some((buffer, n));
+        Ok(buffer)
     }
 
     /// The builtin function pointer at byte `offset` of the builtins table.

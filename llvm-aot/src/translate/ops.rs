@@ -497,15 +497,12 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         ty: &wamr_runtime::FuncType,
         slot: PointerValue<'ctx>,
     ) -> Res {
-        let n = ty.params().len().max(ty.results().len()).max(1);
         let i64t = self.i64();
-        let values = self
-            .b
-            .build_array_alloca(i64t, i64t.const_int(n as u64, false), "values")?;
+        let values = self.slot_buffer(ty.params().len().max(ty.results().len()))?;
         let args = self.pop_n(ty.params().len());
         for (i, (a, &t)) in args.iter().zip(ty.params()).enumerate() {
             let bits = vm::to_slot(self.cx, &self.b, *a, t)?;
-            // SAFETY (IR): `values` has `n` slots.
+            // SAFETY (IR): `values` has a slot per parameter and result.
             let at = unsafe {
                 self.b
                     .build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "a")?

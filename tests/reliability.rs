@@ -28,7 +28,8 @@ fn runtimes() -> Vec<(&'static str, Runtime)> {
 }
 
 /// Calls export `name` of `wat` with `args` in every tier; returns each
-/// tier's results or trap message.
+/// tier's results, or its trap as displayed (the message, then the
+/// function it happened in).
 fn call_everywhere(
     wat: &str,
     name: &str,
@@ -45,7 +46,7 @@ fn call_everywhere(
             let instance = linker.instantiate(&mut store, &module).expect("links");
             let out = instance
                 .call(&mut store, name, args)
-                .map_err(|e| e.to_string());
+                .map_err(|e| e.as_trap().map_or_else(|| e.to_string(), |t| t.to_string()));
             (tier, out)
         })
         .collect()
@@ -103,5 +104,43 @@ fn a_wasi_write_loop_runs_to_the_end() {
         let out = instance.call(&mut store, "_start", &[]);
         assert!(out.is_ok(), "{tier}: {out:?}");
         assert_eq!(stdout.contents(), vec![b'x'; 300_000], "{tier}");
+    }
+}
+
+/// Defect 1: a trapping conversion of a constant NaN folds to `poison`,
+/// and the compiler asked LLVM for the double value of that constant
+/// (a segfault). Every such fold must compile and trap at run time.
+#[test]
+fn conversions_of_constant_nans_and_infinities_trap() {
+    const NAN: &str = "invalid conversion to integer";
+    const INF: &str = "integer overflow";
+    let cases = [
+        (
+            "f64.const nan i64.trunc_f64_s f64.convert_i64_u f64.const 2 f64.add",
+            NAN,
+        ),
+        (
+            "f64.const inf i64.trunc_f64_u f64.convert_i64_s f64.const 1 f64.mul",
+            INF,
+        ),
+        (
+            "f32.const -nan i32.trunc_f32_s f64.convert_i32_u f64.const 0 f64.sub",
+            NAN,
+        ),
+        (
+            "f64.const -inf i32.trunc_f64_u f64.convert_i32_s f64.const -1 f64.div",
+            INF,
+        ),
+        (
+            "f32.const nan i64.trunc_f32_u f64.convert_i64_u f64.const 1 f64.copysign",
+            NAN,
+        ),
+    ];
+    for (body, message) in cases {
+        let wat = format!(r#"(module (func (export "f") (result f64) {body}))"#);
+        for (tier, out) in call_everywhere(&wat, "f", &[]) {
+            let trap = out.expect_err("traps");
+            assert!(trap.starts_with(message), "{tier}: {body}: {trap}");
+        }
     }
 }

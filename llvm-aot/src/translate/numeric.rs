@@ -402,6 +402,20 @@ fn trunc_bounds(_ft: FloatType<'_>, bits: u32, signed: bool, from_f32: bool) -> 
 /// ±0.0 or ±1.0: the constants with which LLVM folds an arithmetic
 /// operation away (see `fbin`).
 fn is_identity_constant(v: FloatValue<'_>) -> bool {
-    v.get_constant()
-        .is_some_and(|(c, _)| c == 0.0 || c.abs() == 1.0)
+    float_constant(v).is_some_and(|c| c == 0.0 || c.abs() == 1.0)
+}
+
+/// The value of `v` if it is a plain floating-point constant. Folding may
+/// leave other constants where a value is expected (`poison` from
+/// converting a NaN that traps first, `undef`, constant expressions), and
+/// asking LLVM for the double value of those crashes it.
+pub(super) fn float_constant(v: FloatValue<'_>) -> Option<f64> {
+    use inkwell::values::AsValueRef;
+    // SAFETY: `v` is a live value of this context; the call only reads its
+    // kind.
+    let is_fp = unsafe { !inkwell::llvm_sys::core::LLVMIsAConstantFP(v.as_value_ref()).is_null() };
+    if !is_fp {
+        return None;
+    }
+    v.get_constant().map(|(c, _)| c)
 }

@@ -3,7 +3,7 @@
 //! answer.
 #![cfg(feature = "llvm")]
 
-use wamr_rs::{Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, Val, WasiCtxBuilder};
+use wamr_rs::{Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, Trap, Val, WasiCtxBuilder};
 
 /// The interpreter, the compiled tier, and tier-up forced at the first
 /// call (so that compiled code runs from the start).
@@ -42,7 +42,11 @@ fn call_everywhere(
             let module = runtime.load(&wasm).expect("valid module");
             let mut store = runtime.new_store();
             let mut linker = Linker::new();
-            linker.func_wrap(&mut store, "host", "id", |x: i32| x);
+            linker
+                .func_wrap(&mut store, "host", "id", |x: i32| x)
+                .func_wrap(&mut store, "host", "fail", || -> Result<(), Trap> {
+                    Err(Trap::host("refused"))
+                });
             let instance = linker.instantiate(&mut store, &module).expect("links");
             let out = instance
                 .call(&mut store, name, args)
@@ -141,6 +145,106 @@ fn conversions_of_constant_nans_and_infinities_trap() {
         for (tier, out) in call_everywhere(&wat, "f", &[]) {
             let trap = out.expect_err("traps");
             assert!(trap.starts_with(message), "{tier}: {body}: {trap}");
+        }
+    }
+}
+
+/// Defect 2: LLVM aborted the process on a guaranteed tail call to a
+/// function whose results do not fit in registers. Tail calls of every
+/// kind to such functions, deep enough that only a real tail call
+/// survives, and ordinary calls of them, direct and indirect.
+#[test]
+fn tail_calls_with_many_results() {
+    let wat = r#"(module
+      (type $t (func (param i64 i64) (result i64 i64 i32 f64 f32)))
+      (type $null (func (result i64 i64 i64 i64)))
+      (table $fs 2 funcref)
+      (table $none 1 funcref)
+      (elem (table $fs) (i32.const 0) func $direct $indirect)
+      (func $done (type $t)
+        (local.get 1) (i64.mul (local.get 1) (i64.const 3)) (i32.wrap_i64 (local.get 0))
+        (f64.convert_i64_s (local.get 1)) (f32.const -1.5))
+      (func $direct (export "direct") (type $t)
+        (if (i64.eqz (local.get 0)) (then (return_call $done (local.get 0) (local.get 1))))
+        (return_call $direct (i64.sub (local.get 0) (i64.const 1))
+                             (i64.add (local.get 1) (local.get 0))))
+      (func $indirect (export "indirect") (type $t)
+        (if (i64.eqz (local.get 0)) (then (return_call $done (local.get 0) (local.get 1))))
+        (return_call_indirect $fs (type $t) (i64.sub (local.get 0) (i64.const 1))
+                                  (i64.add (local.get 1) (local.get 0))
+                                  (i32.wrap_i64 (i64.and (local.get 0) (i64.const 1)))))
+      (func (export "sum") (param i64) (result f64)
+        (local $a i64) (local $b i64) (local $c i32) (local $d f64) (local $e f32)
+        (call $direct (local.get 0) (i64.const 0))
+        (local.set $e) (local.set $d) (local.set $c) (local.set $b) (local.set $a)
+        (call_indirect $fs (type $t) (local.get 0) (i64.const 0) (i32.const 1))
+        (drop) (drop) (drop) (i64.add) (local.get $b) (i64.add) (local.get $a) (i64.add)
+        (f64.convert_i64_s) (local.get $d) (f64.add) (local.get $e) (f64.promote_f32) (f64.add))
+      (func (export "null") (type $null) (return_call_indirect $none (type $null) (i32.const 0))))"#;
+    let n: i64 = 1_000_000;
+    let total = n * (n + 1) / 2;
+    let expected = vec![
+        Val::I64(total),
+        Val::I64(total * 3),
+        Val::I32(0),
+        Val::F64((total as f64).to_bits()),
+        Val::F32((-1.5f32).to_bits()),
+    ];
+    for export in ["direct", "indirect"] {
+        for (tier, out) in call_everywhere(wat, export, &[Val::I64(n), Val::I64(0)]) {
+            assert_eq!(out, Ok(expected.clone()), "{tier}: {export}");
+        }
+    }
+    let sum = (8 * total) as f64 + total as f64 - 1.5;
+    for (tier, out) in call_everywhere(wat, "sum", &[Val::I64(n)]) {
+        assert_eq!(out, Ok(vec![Val::F64(sum.to_bits())]), "{tier}: sum");
+    }
+    for (tier, out) in call_everywhere(wat, "null", &[]) {
+        let trap = out.expect_err("a null entry traps");
+        assert!(trap.starts_with("uninitialized element"), "{tier}: {trap}");
+    }
+}
+
+/// Defect 5: compiled code named the function the host had called, not
+/// the one that trapped. Every tier names the innermost wasm function, for
+/// traps it raises, traps of host functions it calls, and stack
+/// exhaustion. (Not yet for a memory32 access caught by a guard page in
+/// compiled code, which names the function the host called: the fault
+/// handler does not know which function, maybe inlined, the access was
+/// in. The memory64 access here is checked explicitly.)
+#[test]
+fn traps_name_the_function_they_happened_in() {
+    let wat = r#"(module
+      (import "host" "fail" (func $fail))
+      (type $v (func (result i32)))
+      (table 1 funcref)
+      (elem (i32.const 0) $div)
+      (memory i64 1)
+      (func $outer (export "outer") (param i32) (result i32)
+        (i32.add (call $middle (local.get 0)) (i32.const 1)))
+      (func $middle (param i32) (result i32)
+        (block $e (block $d (block $c (block $b (block $a
+          (br_table $a $b $c $d $e (local.get 0)))
+          (return (call $unreachable)))
+          (return (call_indirect (type $v) (i32.const 0))))
+          (return (call $host)))
+          (return (call $deep (i32.const 0))))
+        (i32.load (i64.const 65536)))
+      (func $unreachable (result i32) unreachable)
+      (func $div (result i32)
+        (i32.div_u (i32.const 1) (i32.wrap_i64 (i64.sub (memory.size) (i64.const 1)))))
+      (func $host (result i32) (call $fail) (i32.const 0))
+      (func $deep (param i32) (result i32) (i32.add (call $deep (local.get 0)) (i32.const 1))))"#;
+    let expected = [
+        "unreachable (in wasm function unreachable)",
+        "integer divide by zero (in wasm function div)",
+        "refused (in wasm function host)",
+        "call stack exhausted (in wasm function deep)",
+        "out of bounds memory access (in wasm function middle)",
+    ];
+    for (case, want) in expected.iter().enumerate() {
+        for (tier, out) in call_everywhere(wat, "outer", &[Val::I32(case as i32)]) {
+            assert_eq!(out, Err(want.to_string()), "{tier}: case {case}");
         }
     }
 }

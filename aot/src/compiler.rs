@@ -13,7 +13,7 @@ use crate::container::{HostTarget, WasmFeatures};
 /// The version every `.aot` file records and every loader requires. It
 /// names the runtime, not LLVM: what compiled code depends on is the VM
 /// context layout and the builtins table of this runtime version.
-pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 2)");
+pub const COMPILER_VERSION: &str = concat!("wamr-rs ", env!("CARGO_PKG_VERSION"), " (aot abi 3)");
 
 /// Where and how to compile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -789,11 +789,19 @@ impl Store {
         if code == 0 {
             return None;
         }
-        let recorded = self.pending_trap.take();
-        Some(recorded.unwrap_or_else(|| match TrapKind::from_code(code) {
-            Some(kind) => kind.into(),
-            None => Trap::host(format!("unknown trap code {code}")),
-        }))
+        Some(
+            self.pending_trap
+                .take()
+                .unwrap_or_else(|| trap_of_code(code)),
+        )
+    }
+}
+
+/// The trap compiled code records as `code` (a [`TrapKind`] discriminant).
+fn trap_of_code(code: u32) -> Trap {
+    match TrapKind::from_code(code) {
+        Some(kind) => kind.into(),
+        None => Trap::host(format!("unknown trap code {code}")),
     }
 }
 
@@ -837,6 +845,38 @@ impl Store {
             self.state.trap = TrapKind::MemoryOutOfBounds as u32;
         }
     }
+}
+
+/// The `raise_trap` builtin (see [`crate::vmctx::Builtins::raise_trap`]).
+///
+/// # Safety
+/// Compiled code of the current store (see [`Store::with_current`]) is
+/// running, and `vmctx` is the context of one of its instances.
+pub(crate) unsafe extern "C" fn builtin_raise_trap(vmctx: *mut VMContext, kind: u32, func: u32) {
+    let store_ptr = CURRENT.with(|c| c.get());
+    // SAFETY: compiled code runs only inside `with_current`, so the pointer
+    // is the live store (the caller's `&mut` is not used meanwhile).
+    let store = unsafe { &mut *store_ptr };
+    if kind != 0 {
+        store.state.trap = kind;
+        store.pending_trap = None;
+    }
+    let code = store.state.trap;
+    if code == 0 {
+        return;
+    }
+    let trap = store
+        .pending_trap
+        .take()
+        .unwrap_or_else(|| trap_of_code(code));
+    let trap = match (trap.function(), store.instance_of_vmctx(vmctx)) {
+        (None, Some(instance)) => {
+            let module = store.instance(instance).module();
+            trap.in_function(|| module.func_name(func))
+        }
+        _ => trap,
+    };
+    store.pending_trap = Some(trap);
 }
 
 /// The `call_func` builtin: calls the function of slot `func` with

@@ -95,8 +95,12 @@ pub struct VMStoreState {
 pub struct Builtins {
     /// `memory.grow`: returns the old size in pages, or `u64::MAX` on failure.
     pub memory_grow: unsafe extern "C" fn(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64,
-    /// Records a pending trap of the given [`crate::TrapKind`] discriminant.
-    pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, kind: u32),
+    /// Records a pending trap of the given [`crate::TrapKind`] discriminant,
+    /// raised in function `func` (its index in the module) of the instance
+    /// of `vmctx`. With `kind` 0 it records nothing new: each compiled
+    /// frame a pending trap passes on its way out calls it so, and the
+    /// innermost of them is named as the function the trap happened in.
+    pub raise_trap: unsafe extern "C" fn(vmctx: *mut VMContext, kind: u32, func: u32),
     /// Calls the function whose slot is `func`, with arguments in `values`
     /// (64-bit slots) and results written back there: the path for imports
     /// and for callees without native code. A trap is recorded like
@@ -124,18 +128,11 @@ pub struct Builtins {
 /// The builtins every VM context points at.
 pub static BUILTINS: Builtins = Builtins {
     memory_grow: builtin_memory_grow,
-    raise_trap: builtin_raise_trap,
+    raise_trap: crate::store::builtin_raise_trap,
     call_func: crate::store::builtin_call_func,
     bulk: crate::store::builtin_bulk,
     helpers: crate::helpers::HELPER_TABLE,
 };
-
-/// # Safety
-/// `vmctx` must be a live instance's context.
-unsafe extern "C" fn builtin_raise_trap(vmctx: *mut VMContext, kind: u32) {
-    // SAFETY: guaranteed by the caller; `state` points at the store's cell.
-    unsafe { (*(*vmctx).state).trap = kind }
-}
 
 /// # Safety
 /// `vmctx` must be a live instance's context and `memory` a valid index in it.

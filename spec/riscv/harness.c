@@ -404,9 +404,10 @@ static uint64_t b_memory_grow(struct wamr_vmctx *ctx, uint32_t index, uint64_t d
     return old;
 }
 
-static void b_raise_trap(struct wamr_vmctx *ctx, uint32_t kind) {
+static void b_raise_trap(struct wamr_vmctx *ctx, uint32_t kind, uint32_t func) {
     (void)ctx;
-    state.trap = kind;
+    (void)func;
+    if (kind) state.trap = kind;
 }
 
 static void b_call_func(struct wamr_vmctx *ctx, const struct wamr_funcref *f, uint64_t *values) {

@@ -69,6 +69,9 @@ pub struct FuncTranslator<'a, 'ctx> {
     pub(super) trap_blocks: HashMap<TrapKind, BasicBlock<'ctx>>,
     pub(super) bail_block: Option<BasicBlock<'ctx>>,
     pub(super) results: Vec<ValType>,
+    /// Where the results go when they are returned in memory
+    /// (`super::results_in_memory`): the function's last parameter.
+    pub(super) results_out: Option<PointerValue<'ctx>>,
     /// Loads and stores of linear memory, tagged apart from everything else
     /// (see `apply_tbaa`).
     pub(super) memory_accesses: std::collections::HashSet<inkwell::values::InstructionValue<'ctx>>,
@@ -175,6 +178,8 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         b.position_at_end(entry);
         let vmctx = func.get_nth_param(0).unwrap().into_pointer_value();
         let results = module.func_type(index).results().to_vec();
+        let results_out = super::results_in_memory(module.func_type(index))
+            .then(|| func.get_last_param().unwrap().into_pointer_value());
         let osr = match osr {
             false => None,
             true => {
@@ -209,6 +214,7 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             trap_blocks: HashMap::new(),
             bail_block: None,
             results,
+            results_out,
             memory_accesses: Default::default(),
             local_types: Vec::new(),
             loops_seen: 0,
@@ -541,16 +547,37 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
     }
 
     /// Zero values of the function's results (what a trapping function returns).
+    /// Returns after a trap: the results do not matter.
     pub(super) fn default_return(&self) -> Res {
-        let vals = self
-            .results
-            .iter()
-            .map(|&t| Ok(llvm_type(self.cx, t)?.const_zero()))
-            .collect::<Res<Vec<_>>>()?;
-        match vals.as_slice() {
+        match (self.results_out, self.results.as_slice()) {
+            (None, [one]) => self
+                .b
+                .build_return(Some(&llvm_type(self.cx, *one)?.const_zero()))?,
+            _ => self.b.build_return(None)?,
+        };
+        Ok(())
+    }
+
+    /// Returns `values`, the function's results.
+    pub(super) fn return_values(&self, values: &[BasicValueEnum<'ctx>]) -> Res {
+        if let Some(out) = self.results_out {
+            let i64t = self.i64();
+            for (i, (&v, &t)) in values.iter().zip(&self.results).enumerate() {
+                let bits = vm::to_slot(self.cx, &self.b, v, t)?;
+                // SAFETY (IR): the caller passes a slot per result.
+                let at = unsafe {
+                    self.b
+                        .build_gep(i64t, out, &[i64t.const_int(i as u64, false)], "out")?
+                };
+                self.b.build_store(at, bits)?;
+            }
+            self.b.build_return(None)?;
+            return Ok(());
+        }
+        match values {
             [] => self.b.build_return(None)?,
             [one] => self.b.build_return(Some(one))?,
-            many => self.b.build_aggregate_return(many)?,
+            _ => unreachable!("several results are returned in memory"),
         };
         Ok(())
     }
@@ -563,24 +590,33 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
         let here = self.current_block();
         let bb = self.cx.append_basic_block(self.func, "trap");
         self.b.position_at_end(bb);
+        self.raise_trap(kind as u32)?;
+        self.default_return()?;
+        self.b.position_at_end(here);
+        self.trap_blocks.insert(kind, bb);
+        Ok(bb)
+    }
+
+    /// Calls the `raise_trap` builtin with trap code `code` (0: the trap
+    /// pending already, which passes this function on its way out).
+    fn raise_trap(&self, code: u32) -> Res {
         let raise = self.builtin(layout::BUILTIN_RAISE_TRAP)?;
+        let i32t = self.i32();
         let ty = self
             .cx
             .void_type()
-            .fn_type(&[self.ptr_t().into(), self.i32().into()], false);
+            .fn_type(&[self.ptr_t().into(), i32t.into(), i32t.into()], false);
         self.b.build_indirect_call(
             ty,
             raise,
             &[
                 self.vmctx.into(),
-                self.i32().const_int(kind as u64, false).into(),
+                i32t.const_int(u64::from(code), false).into(),
+                i32t.const_int(u64::from(self.index), false).into(),
             ],
             "raise",
         )?;
-        self.default_return()?;
-        self.b.position_at_end(here);
-        self.trap_blocks.insert(kind, bb);
-        Ok(bb)
+        Ok(())
     }
 
     /// Branches to the trap block for `kind` when `cond` holds.
@@ -608,6 +644,9 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
                 let here = self.current_block();
                 let bb = self.cx.append_basic_block(self.func, "bail");
                 self.b.position_at_end(bb);
+                // Names this function as where the trap happened, unless
+                // it came from a wasm callee (a host function's has none).
+                self.raise_trap(0)?;
                 self.default_return()?;
                 self.b.position_at_end(here);
                 self.bail_block = Some(bb);
@@ -808,14 +847,8 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
     }
 
     pub(super) fn do_return(&mut self) -> Res {
-        let n = self.results.len();
-        let vals = self.pop_n(n);
-        match vals.as_slice() {
-            [] => self.b.build_return(None)?,
-            [one] => self.b.build_return(Some(one))?,
-            many => self.b.build_aggregate_return(many)?,
-        };
-        Ok(())
+        let vals = self.pop_n(self.results.len());
+        self.return_values(&vals)
     }
 
     pub(super) fn else_(&mut self) -> Res {

@@ -26,7 +26,7 @@ use inkwell::AddressSpace;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module as LlvmModule};
 use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType};
-use inkwell::values::{BasicValueEnum, FunctionValue};
+use inkwell::values::FunctionValue;
 use wamr_runtime::{FuncType, Module, ValType};
 
 /// Why a module could not be translated.
@@ -133,24 +133,48 @@ pub(crate) fn llvm_type<'ctx>(
     })
 }
 
-/// The native signature of a wasm function type.
+/// Whether native entries of type `ty` return their results in memory:
+/// through a pointer to a 64-bit slot per result (the encoding of
+/// `vm::to_slot`), their last parameter. Those with more than one result
+/// do. LLVM returns an aggregate in registers only while the target's
+/// return registers suffice (on x86_64, three i64) and otherwise through
+/// a hidden pointer of its own, with which it cannot make the guaranteed
+/// tail call that `return_call` needs (it aborts the process instead).
+/// The pointer passed explicitly is just an argument: a tail call hands
+/// on its own.
+pub(crate) fn results_in_memory(ty: &FuncType) -> bool {
+    ty.results().len() > 1
+}
+
+/// The native signature of a wasm function type: the VM context, the
+/// parameters, then `extra` (an OSR variant's), then the results pointer
+/// where [`results_in_memory`].
 pub(crate) fn native_fn_type<'ctx>(
     cx: &'ctx Context,
     ty: &FuncType,
 ) -> Result<FunctionType<'ctx>, CompileError> {
-    let mut params: Vec<BasicMetadataTypeEnum> = vec![cx.ptr_type(AddressSpace::default()).into()];
+    native_fn_type_with(cx, ty, &[])
+}
+
+fn native_fn_type_with<'ctx>(
+    cx: &'ctx Context,
+    ty: &FuncType,
+    extra: &[BasicMetadataTypeEnum<'ctx>],
+) -> Result<FunctionType<'ctx>, CompileError> {
+    let ptr = cx.ptr_type(AddressSpace::default());
+    let mut params: Vec<BasicMetadataTypeEnum> = vec![ptr.into()];
     for &p in ty.params() {
         params.push(llvm_type(cx, p)?.into());
     }
-    let results = ty
-        .results()
-        .iter()
-        .map(|&r| llvm_type(cx, r))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(match results.as_slice() {
+    params.extend_from_slice(extra);
+    if results_in_memory(ty) {
+        params.push(ptr.into());
+        return Ok(cx.void_type().fn_type(&params, false));
+    }
+    Ok(match ty.results() {
         [] => cx.void_type().fn_type(&params, false),
-        [one] => one.fn_type(&params, false),
-        many => cx.struct_type(many, false).fn_type(&params, false),
+        [one] => llvm_type(cx, *one)?.fn_type(&params, false),
+        _ => unreachable!("several results are returned in memory"),
     })
 }
 
@@ -209,7 +233,7 @@ pub fn translate_module<'ctx>(
             && (shared || body_len >= shared_osr_body_min())
             && let Some(variant) = osr_variant(cx, llvm, module, &natives, index, conv, options)?
         {
-            build_forwarder(cx, f, variant)?;
+            build_forwarder(cx, f, variant, results_in_memory(module.func_type(index)))?;
             build_osr_entry(cx, llvm, module, index, variant, conv)?;
             continue;
         }
@@ -252,17 +276,7 @@ fn osr_variant<'ctx>(
 ) -> Result<Option<FunctionValue<'ctx>>, CompileError> {
     let fty = module.func_type(index);
     let ptr = cx.ptr_type(AddressSpace::default());
-    let mut params: Vec<BasicMetadataTypeEnum> = vec![ptr.into()];
-    for &p in fty.params() {
-        params.push(llvm_type(cx, p)?.into());
-    }
-    params.push(ptr.into());
-    params.push(cx.i32_type().into());
-    let native = native_fn_type(cx, fty)?;
-    let variant_ty = match native.get_return_type() {
-        Some(r) => r.fn_type(&params, false),
-        None => cx.void_type().fn_type(&params, false),
-    };
+    let variant_ty = native_fn_type_with(cx, fty, &[ptr.into(), cx.i32_type().into()])?;
     let variant = llvm.add_function(
         &format!("wasm_o{index}"),
         variant_ty,
@@ -281,16 +295,23 @@ fn osr_variant<'ctx>(
     Ok(Some(variant))
 }
 
-/// The native entry `f` as a tail call of its OSR `variant` from the start.
+/// The native entry `f` as a tail call of its OSR `variant` from the start
+/// (`results_in_memory`: of `f`'s type).
 fn build_forwarder<'ctx>(
     cx: &'ctx Context,
     f: FunctionValue<'ctx>,
     variant: FunctionValue<'ctx>,
+    results_in_memory: bool,
 ) -> Result<(), CompileError> {
     let b = cx.create_builder();
     b.position_at_end(cx.append_basic_block(f, "entry"));
     let mut args: Vec<inkwell::values::BasicMetadataValueEnum> =
         f.get_param_iter().map(Into::into).collect();
+    // The results pointer, if any, stays last.
+    let results = match results_in_memory {
+        true => args.pop(),
+        false => None,
+    };
     // No frame: the start reads the parameters.
     args.push(cx.ptr_type(AddressSpace::default()).const_null().into());
     args.push(
@@ -298,6 +319,7 @@ fn build_forwarder<'ctx>(
             .const_int(u64::from(func::OSR_START), false)
             .into(),
     );
+    args.extend(results);
     let call = b.build_call(variant, &args, "start")?;
     call.set_call_convention(f.get_call_conventions());
     call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindMustTail);
@@ -341,6 +363,9 @@ fn build_osr_entry<'ctx>(
     }
     args.push(frame.into());
     args.push(which.into());
+    if results_in_memory(fty) {
+        args.push(frame.into());
+    }
     let call = b.build_call(variant, &args, "osr")?;
     call.set_call_convention(conv);
     store_results(cx, &b, fty, call, frame)?;
@@ -348,7 +373,9 @@ fn build_osr_entry<'ctx>(
     Ok(())
 }
 
-/// Writes the results of `call` (a function of type `fty`) into `values`.
+/// Writes the results of `call` (a function of type `fty`) into `values`,
+/// unless the callee wrote them there itself ([`results_in_memory`]: it was
+/// given `values` as its results pointer).
 fn store_results<'ctx>(
     cx: &'ctx Context,
     b: &inkwell::builder::Builder<'ctx>,
@@ -356,27 +383,12 @@ fn store_results<'ctx>(
     call: inkwell::values::CallSiteValue<'ctx>,
     values: inkwell::values::PointerValue<'ctx>,
 ) -> Result<(), CompileError> {
-    let i64t = cx.i64_type();
-    let results: Vec<BasicValueEnum> = match fty.results().len() {
-        0 => Vec::new(),
-        1 => vec![call.try_as_basic_value().basic().unwrap()],
-        n => {
-            let agg = call
-                .try_as_basic_value()
-                .basic()
-                .unwrap()
-                .into_struct_value();
-            (0..n as u32)
-                .map(|i| b.build_extract_value(agg, i, "r").unwrap())
-                .collect()
-        }
-    };
-    for (i, (v, &ty)) in results.iter().zip(fty.results()).enumerate() {
-        let bits = vm::to_slot(cx, b, *v, ty)?;
-        // SAFETY (IR): `values` has a slot per result.
-        let slot =
-            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
-        b.build_store(slot, bits)?;
+    if results_in_memory(fty) {
+        return Ok(());
+    }
+    if let (Some(v), [ty]) = (call.try_as_basic_value().basic(), fty.results()) {
+        let bits = vm::to_slot(cx, b, v, *ty)?;
+        b.build_store(values, bits)?;
     }
     Ok(())
 }
@@ -408,6 +420,9 @@ fn build_trampoline<'ctx>(
             unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
         let bits = b.build_load(i64t, slot, "arg")?.into_int_value();
         args.push(vm::from_slot(cx, &b, bits, p)?.into());
+    }
+    if results_in_memory(fty) {
+        args.push(values.into());
     }
     let call = b.build_call(native, &args, "call")?;
     call.set_call_convention(native_call_conv(llvm));

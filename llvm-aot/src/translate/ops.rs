@@ -458,9 +458,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             let slot = vm::array_ptr(self.cx, &self.b, funcs, index, "slot")?;
             return self.call_through_builtin(&ty, slot);
         }
-        let args = self.pop_n(ty.params().len());
-        let mut call_args: Vec<BasicMetadataValueEnum> = vec![self.vmctx.into()];
-        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let (call_args, out) = self.native_args(&ty, self.vmctx)?;
         let callee = self.natives[(index - imported) as usize];
         let call = self.b.build_call(callee, &call_args, "call")?;
         call.set_call_convention(self.call_conv);
@@ -468,24 +466,63 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         // unbounded recursion would spin instead of exhausting the stack.
         call.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
         self.check_pending_trap()?;
-        self.push_results(&ty, call.try_as_basic_value().basic())
+        self.push_results(&ty, call, out)
     }
 
+    /// Pops the arguments of a native call of type `ty` to a function of
+    /// `callee_vmctx`; with a results buffer (see `results_in_memory`),
+    /// passed last and returned too.
+    fn native_args(
+        &mut self,
+        ty: &wamr_runtime::FuncType,
+        callee_vmctx: PointerValue<'ctx>,
+    ) -> Res<(
+        Vec<BasicMetadataValueEnum<'ctx>>,
+        Option<PointerValue<'ctx>>,
+    )> {
+        let args = self.pop_n(ty.params().len());
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        let out = match super::results_in_memory(ty) {
+            true => Some(self.slot_buffer(ty.results().len())?),
+            false => None,
+        };
+        call_args.extend(out.map(BasicMetadataValueEnum::from));
+        Ok((call_args, out))
+    }
+
+    /// Pushes the results of native `call` of type `ty`: its value, or what
+    /// it wrote to `out`.
     fn push_results(
         &mut self,
         ty: &wamr_runtime::FuncType,
-        ret: Option<BasicValueEnum<'ctx>>,
+        call: inkwell::values::CallSiteValue<'ctx>,
+        out: Option<PointerValue<'ctx>>,
     ) -> Res {
-        match ty.results().len() {
-            0 => {}
-            1 => self.push(ret.expect("a result")),
-            n => {
-                let agg = ret.expect("results").into_struct_value();
-                for i in 0..n as u32 {
-                    let v = self.b.build_extract_value(agg, i, "r")?;
+        match out {
+            Some(out) => self.push_slots(ty.results(), out),
+            None => {
+                if let Some(v) = call.try_as_basic_value().basic() {
                     self.push(v);
                 }
+                Ok(())
             }
+        }
+    }
+
+    /// Pushes values of `types` read from consecutive 64-bit slots at
+    /// `slots`.
+    fn push_slots(&mut self, types: &[ValType], slots: PointerValue<'ctx>) -> Res {
+        let i64t = self.i64();
+        for (i, &t) in types.iter().enumerate() {
+            // SAFETY (IR): `slots` has a slot per value.
+            let at = unsafe {
+                self.b
+                    .build_gep(i64t, slots, &[i64t.const_int(i as u64, false)], "r")?
+            };
+            let bits = self.b.build_load(i64t, at, "bits")?.into_int_value();
+            let v = vm::from_slot(self.cx, &self.b, bits, t)?;
+            self.push(v);
         }
         Ok(())
     }
@@ -525,16 +562,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             "call",
         )?;
         self.check_pending_trap()?;
-        for (i, &t) in ty.results().iter().enumerate() {
-            let at = unsafe {
-                self.b
-                    .build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "r")?
-            };
-            let bits = self.b.build_load(i64t, at, "bits")?.into_int_value();
-            let v = vm::from_slot(self.cx, &self.b, bits, t)?;
-            self.push(v);
-        }
-        Ok(())
+        self.push_slots(ty.results(), values)
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32) -> Res {
@@ -603,14 +631,14 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         self.b.position_at_end(native_bb);
         let callee_vmctx =
             vm::load_fixed_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
-        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
-        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        self.stack.extend(args.iter().copied());
+        let (call_args, out) = self.native_args(ty, callee_vmctx)?;
         let fty = native_fn_type(self.cx, ty)?;
         let ret = self.b.build_indirect_call(fty, code, &call_args, "icall")?;
         ret.set_call_convention(self.call_conv);
         ret.set_tail_call_kind(inkwell::values::LLVMTailCallKind::LLVMTailCallKindNoTail);
         self.check_pending_trap()?;
-        self.push_results(ty, ret.try_as_basic_value().basic())?;
+        self.push_results(ty, ret, out)?;
         let native_vals = self.stack.split_off(base);
         let native_end = self.current_block();
         self.b.build_unconditional_branch(join)?;
@@ -642,18 +670,26 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         Ok(())
     }
 
-    /// A guaranteed tail call (`musttail` between `tailcc` functions):
-    /// unbounded `return_call` recursion runs in constant stack. (See
+    /// A guaranteed tail call (`musttail` between `tailcc` functions) of
+    /// type `ty` with `args` to a function of `callee_vmctx`: unbounded
+    /// `return_call` recursion runs in constant stack. (See
     /// `native_call_conv` for targets without `tailcc`.)
     fn tail_call_native(
         &mut self,
-        fty: inkwell::types::FunctionType<'ctx>,
+        ty: &wamr_runtime::FuncType,
         target: Result<inkwell::values::FunctionValue<'ctx>, PointerValue<'ctx>>,
-        args: &[BasicMetadataValueEnum<'ctx>],
+        callee_vmctx: PointerValue<'ctx>,
+        args: &[BasicValueEnum<'ctx>],
     ) -> Res {
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
+        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
+        // The callee's results are this function's: where they are
+        // returned in memory, they go where this function's caller wants.
+        call_args.extend(self.results_out.map(BasicMetadataValueEnum::from));
+        let fty = native_fn_type(self.cx, ty)?;
         let call = match target {
-            Ok(f) => self.b.build_call(f, args, "tcall")?,
-            Err(p) => self.b.build_indirect_call(fty, p, args, "tcall")?,
+            Ok(f) => self.b.build_call(f, &call_args, "tcall")?,
+            Err(p) => self.b.build_indirect_call(fty, p, &call_args, "tcall")?,
         };
         call.set_call_convention(self.call_conv);
         if self.call_conv == super::TAILCC || fty == self.func.get_type() {
@@ -679,11 +715,8 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         }
         let ty = self.module.func_type(index).clone();
         let args = self.pop_n(ty.params().len());
-        let mut call_args: Vec<BasicMetadataValueEnum> = vec![self.vmctx.into()];
-        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
         let callee = self.natives[(index - imported) as usize];
-        let fty = native_fn_type(self.cx, &ty)?;
-        self.tail_call_native(fty, Ok(callee), &call_args)?;
+        self.tail_call_native(&ty, Ok(callee), self.vmctx, &args)?;
         self.set_unreachable();
         Ok(())
     }
@@ -702,10 +735,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         self.b.position_at_end(native_bb);
         let callee_vmctx =
             vm::load_fixed_ptr(self.cx, &self.b, slot, layout::VMFUNCREF_VMCTX, "cvmctx")?;
-        let mut call_args: Vec<BasicMetadataValueEnum> = vec![callee_vmctx.into()];
-        call_args.extend(args.iter().map(|&a| BasicMetadataValueEnum::from(a)));
-        let fty = native_fn_type(self.cx, &ty)?;
-        self.tail_call_native(fty, Err(code), &call_args)?;
+        self.tail_call_native(&ty, Err(code), callee_vmctx, &args)?;
 
         self.b.position_at_end(slow_bb);
         self.stack.extend(args);

@@ -113,8 +113,17 @@ pub fn module(seed: u64, len: usize) -> Result<Vec<u8>, arbitrary::Error> {
 
 /// The module of `seed` under `config`, made to terminate.
 pub fn module_with(seed: u64, len: usize, config: Config) -> Result<Vec<u8>, arbitrary::Error> {
-    let bytes = Rng::new(seed).bytes(len);
-    let mut u = Unstructured::new(&bytes);
+    from_bytes(&Rng::new(seed).bytes(len), config)
+}
+
+/// A module from a fuzzer's bytes (libFuzzer's instead of a seed's).
+pub fn module_from_bytes(bytes: &[u8]) -> Result<Vec<u8>, arbitrary::Error> {
+    let flavor = Flavor::of_seed(bytes.first().copied().unwrap_or(0).into());
+    from_bytes(bytes, smith_config(flavor))
+}
+
+fn from_bytes(bytes: &[u8], config: Config) -> Result<Vec<u8>, arbitrary::Error> {
+    let mut u = Unstructured::new(bytes);
     let mut module = Module::new(config, &mut u)?;
     module
         .ensure_termination(FUEL)

@@ -18,6 +18,7 @@ pub fn run(target: Target, seeds: Range<u64>, current: &Path) -> Result<()> {
                 std::fs::write(current, &input)?;
                 writeln!(out, "begin {seed}")?;
                 out.flush()?;
+                test_hooks(seed);
                 target.check(&input, seed)
             }
             Err(why) => {
@@ -56,4 +57,17 @@ pub fn decode(line: &str) -> Option<Outcome> {
     }
     let (signature, detail) = line.strip_prefix("fail ")?.split_once('\t')?;
     Some(Outcome::fail(unesc(signature), unesc(detail)))
+}
+
+/// For the driver's own tests: crash or hang at a chosen seed.
+fn test_hooks(seed: u64) {
+    let at = |var: &str| std::env::var(var).is_ok_and(|v| v == seed.to_string());
+    if at("WAMR_FUZZ_ABORT_AT") {
+        std::process::abort();
+    }
+    if at("WAMR_FUZZ_HANG_AT") {
+        loop {
+            std::thread::park();
+        }
+    }
 }

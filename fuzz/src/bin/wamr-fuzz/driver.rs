@@ -18,6 +18,8 @@ use crate::report::{self, Kind};
 use crate::worker;
 
 pub struct Campaign {
+    /// This program, found once: children are started from it.
+    pub exe: PathBuf,
     pub target: Target,
     pub seeds: Range<u64>,
     pub time: Option<Duration>,
@@ -108,7 +110,7 @@ fn run_worker(
         c.target.extension()
     ));
     let stderr = c.out.join(format!(".stderr-{}", std::process::id()));
-    let mut child = Command::new(std::env::current_exe()?)
+    let mut child = Command::new(&c.exe)
         .arg(c.target.name())
         .arg("--seeds")
         .arg(format!("{from}..{}", c.seeds.end))
@@ -324,7 +326,7 @@ fn same_failure(
     if std::fs::write(probe, candidate).is_err() {
         return false;
     }
-    let Ok(mut child) = Command::new(std::env::current_exe().expect("own path"))
+    let Ok(mut child) = Command::new(&c.exe)
         .arg(c.target.name())
         .arg("--check")
         .arg(probe)

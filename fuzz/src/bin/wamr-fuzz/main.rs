@@ -82,6 +82,7 @@ fn main() -> Result<()> {
         bail!("give --seconds or a bounded --seeds A..B");
     }
     let summary = driver::run(&driver::Campaign {
+        exe: std::env::current_exe().context("finding this program")?,
         target: args.target,
         seeds: args.seeds.clone(),
         time: args.seconds.map(Duration::from_secs),

@@ -1,0 +1,15 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wamr_fuzz::{Outcome, Target};
+
+fn check(target: Target, input: &[u8]) {
+    if let Outcome::Fail { signature, detail } = target.check(input, 0) {
+        panic!("{signature}\n{detail}");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Raw bytes: anything the decoder may meet.
+    check(Target::Malformed, data);
+});

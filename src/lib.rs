@@ -45,6 +45,7 @@
 //! `examples/embed.rs`.
 
 mod affinity;
+mod compile_process;
 mod host;
 mod instance;
 mod linker;

@@ -60,7 +60,7 @@ pub struct Runtime {
     tier: Tier,
     executor: Option<Arc<dyn Executor>>,
     /// Compiles for the `aot` tier and [`Runtime::precompile`]; by default
-    /// the LLVM plugin, loaded on first use.
+    /// the LLVM plugin in a child process (see `compile_process`).
     compiler: Arc<dyn Compiler>,
     /// The `auto` tier's manager, when that tier is selected.
     tier_manager: Option<Arc<TierManager>>,
@@ -92,7 +92,7 @@ impl Runtime {
     }
 
     pub fn with_config(config: Config) -> Self {
-        let compiler: Arc<dyn Compiler> = wamr_aot::plugin::shared();
+        let compiler = crate::compile_process::default_compiler();
         Runtime {
             config,
             tier: Tier::Interp,

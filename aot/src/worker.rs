@@ -37,6 +37,7 @@ const MAGIC: &[u8; 8] = b"WAMRCJ02";
 pub struct ProcessCompiler {
     program: PathBuf,
     args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
 }
 
 impl ProcessCompiler {
@@ -47,7 +48,14 @@ impl ProcessCompiler {
         ProcessCompiler {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets environment variable `key` to `value` for the worker.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
     }
 }
 
@@ -67,6 +75,7 @@ impl Compiler for ProcessCompiler {
         };
         let mut child = Command::new(&self.program)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -129,6 +138,30 @@ pub fn serve(
         }
     }
     output.flush()
+}
+
+/// A worker process's whole life: one compile from stdin to stdout with
+/// the LLVM plugin, for `parent`'s [`ProcessCompiler`]. The worker ends
+/// with its parent (also when the parent is killed or leaves through
+/// `_exit` mid-compile), and at once when the parent is gone already: a
+/// short program can end before its worker gets here.
+pub fn serve_parent(parent: Option<u32>) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Signal, getppid, set_parent_process_death_signal};
+        set_parent_process_death_signal(Some(Signal::KILL))?;
+        let ppid = getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32);
+        if parent.is_some_and(|p| p != ppid) {
+            return Ok(());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
+    serve(
+        &mut io::stdin().lock(),
+        &mut io::stdout().lock(),
+        &*crate::plugin::shared(),
+    )
 }
 
 /// A request as the worker reads it.

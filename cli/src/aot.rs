@@ -64,7 +64,9 @@ pub fn aot(args: AotArgs) -> Result<()> {
         args.opt_level,
     )?;
     let wasm = input::read_wasm(&args.file)?;
-    let runtime = Runtime::with_config(Config::default());
+    // In-process, so that progress is reported (a crash of LLVM can only
+    // end this command, whose whole job the compile is).
+    let runtime = Runtime::with_config(Config::default()).with_compiler(wamr_rs::plugin_compiler());
     let progress = Progress::new(std::io::stderr().is_terminal());
     let report = |done, total| progress.report(done, total);
     let started = Instant::now();

@@ -84,25 +84,7 @@ const COMPILE_WORKER: &str = "compile-worker";
 /// `wamr-rs compile-worker`: one compile, from stdin to stdout, with the
 /// LLVM plugin.
 pub fn compile_worker(parent: Option<u32>) -> Result<()> {
-    // End with the parent's compiler thread, even when the parent is
-    // killed or leaves through `_exit` mid-compile; and at once if it has
-    // already gone (a short program can end before this worker got here).
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain prctl and getppid calls on this process.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        if parent.is_some_and(|p| libc::getppid() as u32 != p) {
-            // Nobody is left to want the code.
-            return Ok(());
-        }
-    }
-    let compiler = wamr_rs::plugin_compiler();
-    wamr_rs::worker::serve(
-        &mut std::io::stdin().lock(),
-        &mut std::io::stdout().lock(),
-        &*compiler,
-    )
-    .map_err(|e| anyhow::anyhow!("compile worker: {e}"))
+    wamr_rs::worker::serve_parent(parent).map_err(|e| anyhow::anyhow!("compile worker: {e}"))
 }
 
 fn execute(args: &RunArgs) -> Result<()> {

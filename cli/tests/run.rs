@@ -485,3 +485,39 @@ fn a_compile_worker_whose_program_has_ended_does_nothing() {
     assert_success(&out);
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
 }
+
+/// The compiler aborting (the `WAMR_TEST_COMPILER_CRASH` hook) ends only
+/// the worker it runs in: `--tier aot` fails with one error line naming
+/// the crash, `--tier auto` runs the program on in the interpreter.
+#[test]
+fn a_compiler_crash_ends_only_the_worker() {
+    let crashing = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env("WAMR_TEST_COMPILER_CRASH", "1")
+            .output()
+            .expect("the wamr-rs binary runs")
+    };
+    let fib = example("fib.wat");
+    let fib = fib.to_str().unwrap();
+    let out = crashing(&["run", "--tier", "aot", "--invoke", "fib", fib, "20"]);
+    assert_error(&out, 1, &["compiler process", "SIGABRT"]);
+    let out = crashing(&[
+        "run",
+        "--tier",
+        "auto",
+        "--tier-up-threshold",
+        "0",
+        "--tier-stats",
+        "--invoke",
+        "fib",
+        fib,
+        "30",
+    ]);
+    assert_success(&out);
+    assert_eq!(stdout(&out).trim(), "832040");
+    let err = stderr(&out);
+    assert!(err.contains("SIGABRT"), "{err}");
+    assert!(err.contains("failed: stays interpreted"), "{err}");
+}

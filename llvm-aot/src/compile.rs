@@ -83,8 +83,17 @@ pub fn resolve_cpu(opts: &CompileOptions) -> CompileOptions {
     resolved
 }
 
+/// Set in its environment, the compiler aborts the process on every
+/// compile, as LLVM does on one of its own bugs: a test hook, for tests that
+/// the host outlives a compiler crash.
+pub const CRASH_FOR_TESTS: &str = "WAMR_TEST_COMPILER_CRASH";
+
 /// Compiles `job.wasm` into the bytes of an `.aot` file.
 pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
+    if std::env::var_os(CRASH_FOR_TESTS).is_some() {
+        // What LLVM does on a bug of its own (an assertion ends in abort).
+        std::process::abort();
+    }
     let config = Config::default().with_features(job.features.to_runtime());
     // The one validator (contract 1): the same code the loader runs.
     let module = Module::new(&config, job.wasm)?;

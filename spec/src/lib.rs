@@ -193,7 +193,9 @@ pub fn run_suite(
         tier_up,
         ..Config::default()
     };
-    let mut runtime = Runtime::with_config(config.clone());
+    // In-process: thousands of small compiles, each a new process else.
+    let mut runtime =
+        Runtime::with_config(config.clone()).with_compiler(wamr_rs::plugin_compiler());
     if let Some(options) = compile_options {
         runtime = runtime.with_compile_options(options.clone());
     }

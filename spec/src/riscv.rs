@@ -164,7 +164,7 @@ pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String
     let config = Config::default()
         .with_features(features(memory64))
         .with_memory_page_limit(PAGE_LIMIT);
-    let runtime = Runtime::with_config(config);
+    let runtime = Runtime::with_config(config).with_compiler(wamr_rs::plugin_compiler());
     let mut out = Vec::new();
     let mut current: Option<(Case, wamr_rs::Store, wamr_rs::Instance)> = None;
     let mut index = 0;

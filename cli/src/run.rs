@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Call this export instead of `_start`; ARGS are parsed as its parameters and results printed one per line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Cap on every linear memory, in 64 KiB pages.
+    /// Cap on every linear memory, in 64 KiB pages (default: memory32 4 GiB, memory64 262144 pages, 16 GiB).
     #[arg(long, value_name = "PAGES")]
     memory_page_limit: Option<u64>,
     /// Bytes of value stack wasm code may use; deeper recursion traps ("call stack exhausted").

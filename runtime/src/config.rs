@@ -88,13 +88,20 @@ impl Features {
     }
 }
 
+/// The cap on a memory64, in 64 KiB pages, when
+/// [`Config::memory_page_limit`] is not set: 16 GiB. memory64's own maximum
+/// (2^48 pages) would let an untrusted module take all the host's memory;
+/// this leaves room beyond memory32's 4 GiB, which is why memory64 exists.
+pub const DEFAULT_MEMORY64_PAGE_LIMIT: u64 = 1 << 18;
+
 /// Runtime configuration shared by every tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub features: Features,
     /// The embedder's cap on any linear memory, in 64 KiB pages. Applies to
-    /// memory32 and memory64 alike; `None` leaves only the module's and the
-    /// index type's maxima.
+    /// memory32 and memory64 alike. `None` leaves memory32 the module's and
+    /// the index type's maxima, and caps memory64 at
+    /// [`DEFAULT_MEMORY64_PAGE_LIMIT`].
     pub memory_page_limit: Option<u64>,
     /// Deepest wasm call nesting before a "call stack exhausted" trap.
     pub max_call_depth: u32,

@@ -173,8 +173,10 @@ impl Runtime {
     }
 
     /// Decodes and validates a wasm binary. In the `aot` tier it is also
-    /// compiled, so that a compile failure shows here.
+    /// compiled, so that a compile failure shows here. Fails first if the
+    /// configuration is out of range ([`Config::validate`]).
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
+        self.config.validate()?;
         let module = Module::new(&self.config, bytes)?;
         if self.tier == Tier::Aot {
             self.aot_executor()
@@ -198,6 +200,7 @@ impl Runtime {
     /// and maps its code in place. Its functions run as that code in the
     /// `aot` tier; the interpreter runs the same module from its wasm.
     pub fn load_aot_file(&self, path: impl AsRef<Path>) -> Result<Module> {
+        self.config.validate()?;
         let path = path.as_ref();
         wamr_aot::load_aot_file(&self.config, path)
             .map_err(|e| Error::Other(format!("cannot load {}: {e}", path.display())))

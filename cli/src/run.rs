@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use wamr_rs::{
     Config, Error, ExternKind, FuncType, Linker, Runtime, Tier, Trap, WasiCtx, WasiCtxBuilder,
 };
@@ -37,8 +38,9 @@ pub struct RunArgs {
     /// Cap on every linear memory, in 64 KiB pages (default: memory32 4 GiB, memory64 262144 pages, 16 GiB).
     #[arg(long, value_name = "PAGES")]
     memory_page_limit: Option<u64>,
-    /// Bytes of value stack wasm code may use; deeper recursion traps ("call stack exhausted").
-    #[arg(long, value_name = "BYTES")]
+    /// Bytes of value stack wasm code may use, up to 1 GiB; deeper recursion traps ("call stack exhausted").
+    #[arg(long, value_name = "BYTES",
+          value_parser = RangedU64ValueParser::<usize>::new().range(..=Config::MAX_STACK_BYTES as u64))]
     max_stack: Option<usize>,
     /// Define no-op `bench.start` and `bench.end` imports (the Sightglass benchmark markers).
     #[arg(long)]

@@ -249,6 +249,44 @@ fn max_stack_bounds_recursion_with_a_trap() {
     );
 }
 
+/// Issue 16, defect 4: a huge `--max-stack` aborted the process trying to
+/// allocate it (`memory allocation of 100000000000 bytes failed`, or a
+/// `capacity overflow` panic at u64::MAX). Past the most allowed it is a
+/// usage error naming the flag; the most allowed runs, reserved lazily.
+#[test]
+fn a_huge_max_stack_is_a_usage_error() {
+    let dir = with_file("depth.wat", DEPTH);
+    for huge in ["100000000000", "18446744073709551615"] {
+        let out = wamr(
+            dir.path(),
+            &[
+                "run",
+                "--max-stack",
+                huge,
+                "--invoke",
+                "d",
+                "depth.wat",
+                "10",
+            ],
+        );
+        assert_error(&out, 2, &["--max-stack", huge, "1073741824"]);
+    }
+    let out = wamr(
+        dir.path(),
+        &[
+            "run",
+            "--max-stack",
+            "1073741824",
+            "--invoke",
+            "d",
+            "depth.wat",
+            "5000",
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out), "5000\n");
+}
+
 const EXIT_7: &str = r#"(module
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
     (memory (export "memory") 1)

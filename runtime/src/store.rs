@@ -490,6 +490,11 @@ impl Store {
                 };
                 let here = native_stack_position();
                 if self.call_depth == 0 {
+                    // A limit out of range (e.g. a value stack too large to
+                    // reserve) must not reach the tiers that act on it.
+                    self.config
+                        .validate()
+                        .map_err(|e| Trap::host(format!("invalid configuration: {e}")))?;
                     self.native_stack_base = here;
                     self.state.stack_limit =
                         here.saturating_sub(self.config.max_native_stack_bytes);

@@ -172,18 +172,13 @@ impl Runtime {
         self.executor.is_some()
     }
 
-    /// Decodes and validates a wasm binary. In the `aot` tier it is also
-    /// compiled, so that a compile failure shows here. Fails first if the
-    /// configuration is out of range ([`Config::validate`]).
+    /// Decodes and validates a wasm binary. Fails first if the
+    /// configuration is out of range ([`Config::validate`]). The `aot` tier
+    /// compiles the module when it is first instantiated, after its imports
+    /// have linked (a compile failure is an error of instantiation).
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
         self.config.validate()?;
-        let module = Module::new(&self.config, bytes)?;
-        if self.tier == Tier::Aot {
-            self.aot_executor()
-                .prepare(&module)
-                .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))?;
-        }
-        Ok(module)
+        Module::new(&self.config, bytes)
     }
 
     /// Reads, decodes and validates the wasm binary in `path`. (For text

@@ -190,6 +190,27 @@ fn a_missing_import_names_it_and_its_type() {
     assert_error(&out, 1, &["env.missing", "(func (param i32) (result i32))"]);
 }
 
+/// Issue 16: `--tier aot` compiled the whole module before it found a
+/// missing import. With no compiler to be found, the missing import is
+/// still what is reported: nothing was compiled.
+#[test]
+fn the_aot_tier_links_before_it_compiles() {
+    let dir = with_file(
+        "imp.wat",
+        r#"(module
+            (import "env" "missing" (func (param i32) (result i32)))
+            (func (export "_start")))"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+        .args(["run", "--tier", "aot", "imp.wat"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("WAMR_LLVM_PLUGIN", dir.path().join("no-such-plugin.so"))
+        .output()
+        .unwrap();
+    assert_error(&out, 1, &["unknown import", "env.missing"]);
+}
+
 #[test]
 fn a_trap_names_the_function_and_exits_134() {
     let dir = with_file(

@@ -201,8 +201,9 @@ fn run_module(args: &RunArgs, runtime: &Runtime) -> Result<()> {
         .with_context(|| format!("no exported function `{name}` after instantiation"))?;
     let results = store.call(func, &params)?;
     if args.invoke.is_some() {
-        for v in results {
-            println!("{}", values::format_value(v));
+        let ty = store.func(func).ty().clone();
+        for (v, &t) in results.into_iter().zip(ty.results()) {
+            println!("{}", values::format_value(&store, &instance, t, v));
         }
     }
     Ok(())

@@ -76,6 +76,33 @@ fn invoke_prints_results() {
     assert_eq!(stdout(&out), "6765\n");
 }
 
+/// Issue 16, defect 6: a funcref result printed a host heap address
+/// (`ref(0x56235468dde0)`), different on every run. It names the function:
+/// by its name-section name, else an export name, else its index.
+#[test]
+fn invoke_prints_references_by_function_never_by_address() {
+    let dir = with_file(
+        "refs.wat",
+        r#"(module
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+            (func (result i32) (i32.const 2))
+            (func (export "seven") (result i32) (i32.const 7))
+            (elem declare func $double 2 3 $exit)
+            (func (export "refs") (result funcref funcref funcref funcref funcref externref)
+                (ref.func $double) (ref.func 2) (ref.func 3) (ref.func $exit)
+                (ref.null func) (ref.null extern)))"#,
+    );
+    let run = || wamr(dir.path(), &["run", "--invoke", "refs", "refs.wat"]);
+    let out = run();
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "funcref:double\nfuncref:func[2]\nfuncref:seven\nfuncref:exit\nnull\nnull\n"
+    );
+    assert_eq!(stdout(&run()), stdout(&out));
+}
+
 #[test]
 fn a_missing_file() {
     let dir = tempfile::tempdir().unwrap();

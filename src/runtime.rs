@@ -91,6 +91,8 @@ impl Runtime {
         Runtime::with_config(Config::default())
     }
 
+    /// A runtime with `config`, running code in the interpreter. Limits out
+    /// of range ([`Config::validate`]) are reported by [`Runtime::load`].
     pub fn with_config(config: Config) -> Self {
         let compiler: Arc<dyn Compiler> = wamr_aot::plugin::shared();
         Runtime {

@@ -4,7 +4,7 @@
 //! The bytes live in an anonymous mapping that reserves address space up
 //! front: for memory32 on hosts with guard regions the whole reach of a
 //! memory32 address (`guard::MEMORY32_RESERVATION`), otherwise the
-//! effective maximum, up to [`MAX_RESERVATION`]. Only the current length is
+//! effective maximum, up to `MAX_RESERVATION`. Only the current length is
 //! accessible, and growing within the reservation only changes page
 //! protection: the base stays put and no page is touched, so the host
 //! commits only what the guest writes. A memory64 allowed beyond the
@@ -27,7 +27,7 @@ pub const MAX_PAGES_32: u64 = 1 << 16;
 pub const MAX_PAGES_64: u64 = 1 << 48;
 /// The most address space reserved for one memory up front: a memory64
 /// within the default limit never moves. Reserving costs no memory.
-pub const MAX_RESERVATION: u64 = DEFAULT_MEMORY64_PAGE_LIMIT * PAGE_SIZE;
+const MAX_RESERVATION: u64 = DEFAULT_MEMORY64_PAGE_LIMIT * PAGE_SIZE;
 
 /// A linear memory instance.
 #[repr(C)]

@@ -78,9 +78,10 @@ pub fn plugin_compiler() -> std::sync::Arc<dyn Compiler> {
     wamr_aot::plugin::shared()
 }
 pub use wamr_runtime::{
-    Caller, Config, DataMode, ElementMode, Error, Export, Extern, ExternKind, ExternType, Features,
-    FuncId, FuncType, GlobalId, GlobalType, HostFn, Import, IndexType, InstanceId, Limits,
-    MemoryId, MemoryInstance, MemoryType, Module, PAGE_SIZE, RawRef, Result, Store, TableId,
-    TableType, TierUpPolicy, Trap, TrapKind, Val, ValType,
+    Caller, Config, ConfigError, DEFAULT_MEMORY64_PAGE_LIMIT, DataMode, ElementMode, Error, Export,
+    Extern, ExternKind, ExternType, Features, FuncId, FuncKind, FuncType, GlobalId, GlobalType,
+    HostFn, Import, IndexType, InstanceId, Limits, MemoryId, MemoryInstance, MemoryType, Module,
+    PAGE_SIZE, RawRef, Result, Store, TableId, TableType, TierUpPolicy, Trap, TrapKind, Val,
+    ValType,
 };
 pub use wasi::{InputPipe, OutputPipe, WasiCtx, WasiCtxBuilder, WasiError};

@@ -91,6 +91,8 @@ impl Runtime {
         Runtime::with_config(Config::default())
     }
 
+    /// A runtime with `config`, running code in the interpreter. Limits out
+    /// of range ([`Config::validate`]) are reported by [`Runtime::load`].
     pub fn with_config(config: Config) -> Self {
         let compiler = crate::compile_process::default_compiler();
         Runtime {
@@ -172,16 +174,13 @@ impl Runtime {
         self.executor.is_some()
     }
 
-    /// Decodes and validates a wasm binary. In the `aot` tier it is also
-    /// compiled, so that a compile failure shows here.
+    /// Decodes and validates a wasm binary. Fails first if the
+    /// configuration is out of range ([`Config::validate`]). The `aot` tier
+    /// compiles the module when it is first instantiated, after its imports
+    /// have linked (a compile failure is an error of instantiation).
     pub fn load(&self, bytes: &[u8]) -> Result<Module> {
-        let module = Module::new(&self.config, bytes)?;
-        if self.tier == Tier::Aot {
-            self.aot_executor()
-                .prepare(&module)
-                .map_err(|e| Error::Other(format!("AOT compilation failed: {e}")))?;
-        }
-        Ok(module)
+        self.config.validate()?;
+        Module::new(&self.config, bytes)
     }
 
     /// Reads, decodes and validates the wasm binary in `path`. (For text
@@ -198,6 +197,7 @@ impl Runtime {
     /// and maps its code in place. Its functions run as that code in the
     /// `aot` tier; the interpreter runs the same module from its wasm.
     pub fn load_aot_file(&self, path: impl AsRef<Path>) -> Result<Module> {
+        self.config.validate()?;
         let path = path.as_ref();
         wamr_aot::load_aot_file(&self.config, path)
             .map_err(|e| Error::Other(format!("cannot load {}: {e}", path.display())))

@@ -2,7 +2,13 @@
 //! output and exit code as under the interpreter.
 #![cfg(feature = "llvm")]
 
-use wamr_rs::{Caller, Extern, Linker, OutputPipe, Runtime, Tier, Val, WasiCtxBuilder};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wamr_rs::{
+    Caller, CompileError, CompileJob, Compiler, Error, Extern, Linker, OutputPipe, Runtime, Tier,
+    Val, WasiCtxBuilder,
+};
 
 fn i32_of(v: &Val) -> i32 {
     match v {
@@ -136,4 +142,54 @@ fn guard_region_faults_are_traps_in_every_nesting() {
     assert!(oob(&aot.0[8]), "an unused load still traps: {:?}", aot.0[8]);
     assert_eq!(aot.0[9], Ok(0));
     assert!(oob(&aot.0[10]), "{:?}", aot.0[10]);
+}
+
+/// A compiler that counts its calls and refuses each.
+#[derive(Debug, Default)]
+struct RefusingCompiler {
+    calls: AtomicUsize,
+}
+
+impl Compiler for RefusingCompiler {
+    fn version(&self) -> &str {
+        wamr_rs::COMPILER_VERSION
+    }
+
+    fn compile(&self, _job: &CompileJob<'_>) -> Result<Vec<u8>, CompileError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Err(CompileError("this compiler refuses".into()))
+    }
+}
+
+/// Issue 16: `--tier aot` compiled the whole module before it found a
+/// missing import (30 s for an 80 KB module). Linking comes first; the
+/// compile runs only for a module that links, and its failure is an error
+/// of instantiation, not a trap.
+#[test]
+fn a_module_that_cannot_link_is_not_compiled() {
+    let wasm = wat::parse_str(
+        r#"(module
+            (import "env" "missing" (func (param i32)))
+            (func (export "f") (result i32) (i32.const 1)))"#,
+    )
+    .unwrap();
+    let compiler = Arc::new(RefusingCompiler::default());
+    let runtime = Runtime::new()
+        .with_compiler(compiler.clone())
+        .with_tier(Tier::Aot)
+        .unwrap();
+    let module = runtime.load(&wasm).expect("loading compiles nothing");
+    let mut store = runtime.new_store();
+    let err = Linker::new().instantiate(&mut store, &module).unwrap_err();
+    assert!(matches!(err, Error::Link(_)), "{err}");
+    assert!(err.to_string().contains("env.missing"), "{err}");
+    assert_eq!(compiler.calls.load(Ordering::SeqCst), 0);
+
+    // Once the import is there, instantiation compiles, and says why it failed.
+    let mut linker = Linker::new();
+    linker.func_wrap(&mut store, "env", "missing", |_: i32| {});
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert!(err.as_trap().is_none(), "{err}");
+    assert!(err.to_string().contains("this compiler refuses"), "{err}");
+    assert_eq!(compiler.calls.load(Ordering::SeqCst), 1);
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use wamr_rs::{Caller, Error, Instance, Linker, Runtime, Store, Trap, TypedFunc};
+use wamr_rs::{Caller, Config, Error, Instance, Linker, Runtime, Store, Trap, TypedFunc};
 
 const MODULE: &str = r#"(module
     (import "host" "trace" (func $trace (param i32 i32)))
@@ -190,4 +190,51 @@ fn a_panicking_host_function_is_a_trap() {
         );
         assert_eq!(run.call(&mut store, 4).unwrap(), 9, "{tier:?}");
     }
+}
+
+/// Issue 16, defect 4: an out-of-range stack limit in `Config` aborted the
+/// process (allocating it all) or panicked (`capacity overflow`); it is an
+/// error naming the limit, from `load` and from a store that runs code.
+#[test]
+fn out_of_range_stack_limits_are_errors() {
+    let wasm =
+        wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 7)))"#).unwrap();
+    let huge = [
+        Config {
+            max_stack_bytes: 100_000_000_000,
+            ..Config::default()
+        },
+        Config {
+            max_stack_bytes: usize::MAX,
+            ..Config::default()
+        },
+        Config {
+            max_native_stack_bytes: usize::MAX,
+            ..Config::default()
+        },
+    ];
+    for config in huge {
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("stack"), "{err}");
+        let runtime = Runtime::with_config(config.clone());
+        let err = runtime.load(&wasm).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        // A store made with the limits still refuses to run code with them.
+        let module = Runtime::new().load(&wasm).unwrap();
+        let mut store = runtime.new_store();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let err = instance.call(&mut store, "f", &[]).unwrap_err();
+        assert!(err.to_string().contains("stack"), "{err}");
+    }
+    // The most allowed value stack runs, reserved rather than allocated.
+    let config = Config {
+        max_stack_bytes: Config::MAX_STACK_BYTES,
+        ..Config::default()
+    };
+    let runtime = Runtime::with_config(config);
+    let module = runtime.load(&wasm).unwrap();
+    let mut store = runtime.new_store();
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let out = instance.call(&mut store, "f", &[]).unwrap();
+    assert_eq!(out, vec![wamr_rs::Val::I32(7)]);
 }

@@ -130,18 +130,6 @@ impl AotExecutor {
         AotExecutor { compiler, options }
     }
 
-    /// Compiles `module` now unless it has code already, so that a compile
-    /// failure is an error of loading rather than a trap of the first call.
-    pub fn prepare(&self, module: &Module) -> Result<(), String> {
-        match &module
-            .extension(|m| ModuleCode(self.compile(m).map(Arc::new)))
-            .0
-        {
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.clone()),
-        }
-    }
-
     /// The compiled code of `module`, compiling it on first use.
     fn compiled(&self, module: &Module) -> Result<Arc<ModuleCode>, Trap> {
         let code = module.extension(|m| ModuleCode(self.compile(m).map(Arc::new)));
@@ -157,6 +145,18 @@ impl AotExecutor {
 }
 
 impl Executor for AotExecutor {
+    /// Compiles `module` unless it has code already: the store asks once
+    /// its imports have linked.
+    fn prepare(&self, module: &Module) -> wamr_runtime::Result<()> {
+        let code = module.extension(|m| ModuleCode(self.compile(m).map(Arc::new)));
+        match &code.0 {
+            Ok(_) => Ok(()),
+            Err(e) => Err(wamr_runtime::Error::Other(format!(
+                "AOT compilation failed: {e}"
+            ))),
+        }
+    }
+
     fn call(
         &self,
         store: &mut Store,

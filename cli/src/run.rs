@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use wamr_rs::{
     Config, Error, ExternKind, FuncType, Linker, Runtime, Tier, Trap, WasiCtx, WasiCtxBuilder,
 };
@@ -34,11 +35,12 @@ pub struct RunArgs {
     /// Call this export instead of `_start`; ARGS are parsed as its parameters and results printed one per line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// Cap on every linear memory, in 64 KiB pages.
+    /// Cap on every linear memory, in 64 KiB pages (default: memory32 4 GiB, memory64 262144 pages, 16 GiB).
     #[arg(long, value_name = "PAGES")]
     memory_page_limit: Option<u64>,
-    /// Bytes of value stack wasm code may use; deeper recursion traps ("call stack exhausted").
-    #[arg(long, value_name = "BYTES")]
+    /// Bytes of value stack wasm code may use, up to 1 GiB; deeper recursion traps ("call stack exhausted").
+    #[arg(long, value_name = "BYTES",
+          value_parser = RangedU64ValueParser::<usize>::new().range(..=Config::MAX_STACK_BYTES as u64))]
     max_stack: Option<usize>,
     /// Define no-op `bench.start` and `bench.end` imports (the Sightglass benchmark markers).
     #[arg(long)]
@@ -181,8 +183,9 @@ fn run_module(args: &RunArgs, runtime: &Runtime) -> Result<()> {
         .with_context(|| format!("no exported function `{name}` after instantiation"))?;
     let results = store.call(func, &params)?;
     if args.invoke.is_some() {
-        for v in results {
-            println!("{}", values::format_value(v));
+        let ty = store.func(func).ty().clone();
+        for (v, &t) in results.into_iter().zip(ty.results()) {
+            println!("{}", values::format_value(&store, &instance, t, v));
         }
     }
     Ok(())

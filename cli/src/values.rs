@@ -1,7 +1,7 @@
 //! Command-line text to wasm values and back, for `run --invoke`.
 
 use anyhow::{Result, anyhow, bail};
-use wamr_rs::{FuncType, Val, ValType};
+use wamr_rs::{ExternKind, FuncKind, FuncType, Instance, Module, RawRef, Store, Val, ValType};
 
 /// Parses `args` by the parameter types of `ty` (the function `name`).
 pub fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>> {
@@ -44,7 +44,10 @@ fn parse_value(ty: ValType, s: &str) -> Result<Val> {
     })
 }
 
-pub fn format_value(v: Val) -> String {
+/// `v`, a value of type `ty` returned by a function of `instance`, as
+/// text. A reference names what it refers to, never a host address, so
+/// the output is the same on every run.
+pub fn format_value(store: &Store, instance: &Instance, ty: ValType, v: Val) -> String {
     match v {
         Val::I32(v) => v.to_string(),
         Val::I64(v) => v.to_string(),
@@ -52,6 +55,45 @@ pub fn format_value(v: Val) -> String {
         Val::F64(b) => f64::from_bits(b).to_string(),
         Val::V128(v) => format!("{v:#034x}"),
         Val::Ref(r) if r.is_null() => "null".into(),
-        Val::Ref(r) => format!("ref({:#x})", r.0),
+        Val::Ref(r) => match ty {
+            ValType::FuncRef => format!("funcref:{}", func_name(store, instance, r)),
+            // The host's value, opaque (and possibly an address).
+            other => other.to_string(),
+        },
     }
+}
+
+/// The function `r` refers to, as `instance` sees it: its name-section
+/// name, else an export name, else `func[INDEX]` in its function index
+/// space.
+fn func_name(store: &Store, instance: &Instance, r: RawRef) -> String {
+    let Some(id) = store.func_of_ref(r) else {
+        return "?".into();
+    };
+    let inst = store.instance(instance.id());
+    if let Some(index) = inst.funcs().iter().position(|&f| f == id) {
+        return name_in(inst.module(), index as u32);
+    }
+    // Not in the instance's index space (another instance's function).
+    match *store.func(id).kind() {
+        FuncKind::Wasm { instance, index } => name_in(store.instance(instance).module(), index),
+        FuncKind::Host(_) => "host".into(),
+    }
+}
+
+fn name_in(module: &Module, index: u32) -> String {
+    let exported = || {
+        module
+            .exports()
+            .iter()
+            .find(|e| e.kind == ExternKind::Func && e.index == index)
+            .map(|e| e.name.clone())
+    };
+    module
+        .names()
+        .funcs
+        .get(&index)
+        .cloned()
+        .or_else(exported)
+        .unwrap_or_else(|| format!("func[{index}]"))
 }

@@ -76,6 +76,33 @@ fn invoke_prints_results() {
     assert_eq!(stdout(&out), "6765\n");
 }
 
+/// Issue 16, defect 6: a funcref result printed a host heap address
+/// (`ref(0x56235468dde0)`), different on every run. It names the function:
+/// by its name-section name, else an export name, else its index.
+#[test]
+fn invoke_prints_references_by_function_never_by_address() {
+    let dir = with_file(
+        "refs.wat",
+        r#"(module
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+            (func (result i32) (i32.const 2))
+            (func (export "seven") (result i32) (i32.const 7))
+            (elem declare func $double 2 3 $exit)
+            (func (export "refs") (result funcref funcref funcref funcref funcref externref)
+                (ref.func $double) (ref.func 2) (ref.func 3) (ref.func $exit)
+                (ref.null func) (ref.null extern)))"#,
+    );
+    let run = || wamr(dir.path(), &["run", "--invoke", "refs", "refs.wat"]);
+    let out = run();
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "funcref:double\nfuncref:func[2]\nfuncref:seven\nfuncref:exit\nnull\nnull\n"
+    );
+    assert_eq!(stdout(&run()), stdout(&out));
+}
+
 #[test]
 fn a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,6 +217,27 @@ fn a_missing_import_names_it_and_its_type() {
     assert_error(&out, 1, &["env.missing", "(func (param i32) (result i32))"]);
 }
 
+/// Issue 16: `--tier aot` compiled the whole module before it found a
+/// missing import. With no compiler to be found, the missing import is
+/// still what is reported: nothing was compiled.
+#[test]
+fn the_aot_tier_links_before_it_compiles() {
+    let dir = with_file(
+        "imp.wat",
+        r#"(module
+            (import "env" "missing" (func (param i32) (result i32)))
+            (func (export "_start")))"#,
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
+        .args(["run", "--tier", "aot", "imp.wat"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env("WAMR_LLVM_PLUGIN", dir.path().join("no-such-plugin.so"))
+        .output()
+        .unwrap();
+    assert_error(&out, 1, &["unknown import", "env.missing"]);
+}
+
 #[test]
 fn a_trap_names_the_function_and_exits_134() {
     let dir = with_file(
@@ -247,6 +295,44 @@ fn max_stack_bounds_recursion_with_a_trap() {
         134,
         &["call stack exhausted", "down"],
     );
+}
+
+/// Issue 16, defect 4: a huge `--max-stack` aborted the process trying to
+/// allocate it (`memory allocation of 100000000000 bytes failed`, or a
+/// `capacity overflow` panic at u64::MAX). Past the most allowed it is a
+/// usage error naming the flag; the most allowed runs, reserved lazily.
+#[test]
+fn a_huge_max_stack_is_a_usage_error() {
+    let dir = with_file("depth.wat", DEPTH);
+    for huge in ["100000000000", "18446744073709551615"] {
+        let out = wamr(
+            dir.path(),
+            &[
+                "run",
+                "--max-stack",
+                huge,
+                "--invoke",
+                "d",
+                "depth.wat",
+                "10",
+            ],
+        );
+        assert_error(&out, 2, &["--max-stack", huge, "1073741824"]);
+    }
+    let out = wamr(
+        dir.path(),
+        &[
+            "run",
+            "--max-stack",
+            "1073741824",
+            "--invoke",
+            "d",
+            "depth.wat",
+            "5000",
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out), "5000\n");
 }
 
 const EXIT_7: &str = r#"(module

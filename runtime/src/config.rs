@@ -88,22 +88,32 @@ impl Features {
     }
 }
 
+/// The cap on a memory64, in 64 KiB pages, when
+/// [`Config::memory_page_limit`] is not set: 16 GiB. memory64's own maximum
+/// (2^48 pages) would let an untrusted module take all the host's memory;
+/// this leaves room beyond memory32's 4 GiB, which is why memory64 exists.
+pub const DEFAULT_MEMORY64_PAGE_LIMIT: u64 = 1 << 18;
+
 /// Runtime configuration shared by every tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub features: Features,
     /// The embedder's cap on any linear memory, in 64 KiB pages. Applies to
-    /// memory32 and memory64 alike; `None` leaves only the module's and the
-    /// index type's maxima.
+    /// memory32 and memory64 alike. `None` leaves memory32 the module's and
+    /// the index type's maxima, and caps memory64 at
+    /// [`DEFAULT_MEMORY64_PAGE_LIMIT`].
     pub memory_page_limit: Option<u64>,
     /// Deepest wasm call nesting before a "call stack exhausted" trap.
     pub max_call_depth: u32,
-    /// Bytes of value stack the interpreter may use per thread of execution.
+    /// Bytes of value stack the interpreter may use per entry from the
+    /// host, at most [`Config::MAX_STACK_BYTES`]. Address space is reserved
+    /// for it, and memory is committed only as deep as calls go.
     pub max_stack_bytes: usize,
     /// Native stack that wasm execution (host functions re-entering wasm,
-    /// and compiled code) may use below the host's outermost call into wasm.
-    /// Past it, a call traps with "call stack exhausted" instead of
-    /// overflowing the thread's stack, which must be larger than this.
+    /// and compiled code) may use below the host's outermost call into wasm,
+    /// at most [`Config::MAX_NATIVE_STACK_BYTES`]. Past it, a call traps
+    /// with "call stack exhausted" instead of overflowing the thread's
+    /// stack, which must be larger than this.
     pub max_native_stack_bytes: usize,
     /// Tiered execution (`--tier auto`): how the interpreter hands a module
     /// to the compiler.
@@ -160,7 +170,40 @@ impl Default for Config {
     }
 }
 
+/// A [`Config`] value out of its allowed range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the value stack limit (max_stack_bytes) of {0} bytes exceeds the most allowed, {max} bytes", max = Config::MAX_STACK_BYTES)]
+    StackTooLarge(usize),
+    #[error("the native stack limit (max_native_stack_bytes) of {0} bytes exceeds the most allowed, {max} bytes", max = Config::MAX_NATIVE_STACK_BYTES)]
+    NativeStackTooLarge(usize),
+}
+
 impl Config {
+    /// The largest [`Config::max_stack_bytes`]: 1 GiB, 2^27 value slots,
+    /// far deeper than `max_call_depth` lets calls go. Each nested entry
+    /// from the host reserves this much address space.
+    pub const MAX_STACK_BYTES: usize = 1 << 30;
+    /// The largest [`Config::max_native_stack_bytes`]: 1 GiB, beyond any
+    /// thread's stack. (A limit the thread's stack cannot hold lets
+    /// recursion overflow it instead of trapping.)
+    pub const MAX_NATIVE_STACK_BYTES: usize = 1 << 30;
+
+    /// Checks that every limit is within its allowed range. Loading a
+    /// module and running code check this too, so that no limit is acted
+    /// on before it has been checked.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_stack_bytes > Self::MAX_STACK_BYTES {
+            return Err(ConfigError::StackTooLarge(self.max_stack_bytes));
+        }
+        if self.max_native_stack_bytes > Self::MAX_NATIVE_STACK_BYTES {
+            return Err(ConfigError::NativeStackTooLarge(
+                self.max_native_stack_bytes,
+            ));
+        }
+        Ok(())
+    }
+
     pub fn with_memory_page_limit(mut self, pages: u64) -> Self {
         self.memory_page_limit = Some(pages);
         self
@@ -169,5 +212,36 @@ impl Config {
     pub fn with_features(mut self, features: Features) -> Self {
         self.features = features;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_huge_stacks_are_not() {
+        assert_eq!(Config::default().validate(), Ok(()));
+        let most = Config {
+            max_stack_bytes: Config::MAX_STACK_BYTES,
+            max_native_stack_bytes: Config::MAX_NATIVE_STACK_BYTES,
+            ..Config::default()
+        };
+        assert_eq!(most.validate(), Ok(()));
+        let huge = Config {
+            max_stack_bytes: usize::MAX,
+            ..Config::default()
+        };
+        assert_eq!(huge.validate(), Err(ConfigError::StackTooLarge(usize::MAX)));
+        let huge = Config {
+            max_native_stack_bytes: Config::MAX_NATIVE_STACK_BYTES + 1,
+            ..Config::default()
+        };
+        assert!(
+            huge.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("max_native_stack_bytes")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The runtime's error type: every failure short of a trap while running code.
 
+use crate::config::ConfigError;
 use crate::trap::Trap;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum Error {
     // and reporters that print the chain would repeat its message.
     #[error("trap: {0}")]
     Trap(Trap),
+    /// A `Config` limit out of range.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
     #[error("{0}")]
     Other(String),
 }

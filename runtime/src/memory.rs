@@ -1,16 +1,21 @@
 //! Linear memory: one object per memory, read by every tier through its
 //! [`VMMemory`] (base, current length), with one set of limits (contract 2).
 //!
-//! The bytes live in an anonymous mapping reserved up front for the effective
-//! maximum (at most 4 GiB), or for memory32 on hosts with guard regions
-//! the whole reach of a memory32 address (`guard::MEMORY32_RESERVATION`);
-//! growing within the reservation only changes page protection, so the
-//! base stays put. Beyond the reservation (large memory64
-//! memories) growth moves to a bigger mapping and the base changes, which is
-//! why every tier re-reads the base after anything that may grow memory.
+//! The bytes live in an anonymous mapping that reserves address space up
+//! front: for memory32 on hosts with guard regions the whole reach of a
+//! memory32 address (`guard::MEMORY32_RESERVATION`), otherwise the
+//! effective maximum, up to `MAX_RESERVATION`. Only the current length is
+//! accessible, and growing within the reservation only changes page
+//! protection: the base stays put and no page is touched, so the host
+//! commits only what the guest writes. A memory64 allowed beyond the
+//! reservation moves to a bigger one when it outgrows it (on Linux by
+//! remapping its pages, without copying them), and the base changes,
+//! which is why every tier re-reads the base after anything that may grow
+//! memory.
 
 use std::ptr::NonNull;
 
+use crate::config::DEFAULT_MEMORY64_PAGE_LIMIT;
 use crate::error::{Error, Result};
 use crate::types::{IndexType, MemoryType};
 use crate::vmctx::VMMemory;
@@ -20,8 +25,9 @@ pub const PAGE_SIZE: u64 = 65536;
 pub const MAX_PAGES_32: u64 = 1 << 16;
 /// memory64's page-count limit: 2^64 bytes / 64 KiB.
 pub const MAX_PAGES_64: u64 = 1 << 48;
-/// The most address space reserved for one memory up front.
-const MAX_RESERVATION: u64 = 4 << 30;
+/// The most address space reserved for one memory up front: a memory64
+/// within the default limit never moves. Reserving costs no memory.
+const MAX_RESERVATION: u64 = DEFAULT_MEMORY64_PAGE_LIMIT * PAGE_SIZE;
 
 /// A linear memory instance.
 #[repr(C)]
@@ -41,13 +47,24 @@ pub struct MemoryInstance {
 unsafe impl Send for MemoryInstance {}
 
 impl MemoryInstance {
-    /// The effective maximum of contract 2.
+    /// The embedder's cap for a memory of `index` type: `page_limit`
+    /// (`Config::memory_page_limit`) when set, else none for memory32 and
+    /// [`DEFAULT_MEMORY64_PAGE_LIMIT`] for memory64.
+    pub fn embedder_limit(index: IndexType, page_limit: Option<u64>) -> Option<u64> {
+        match index {
+            IndexType::I32 => page_limit,
+            IndexType::I64 => Some(page_limit.unwrap_or(DEFAULT_MEMORY64_PAGE_LIMIT)),
+        }
+    }
+
+    /// The effective maximum of contract 2: the least of the declared
+    /// maximum, the index type's and the embedder's (see [`Self::embedder_limit`]).
     pub fn effective_max_pages(ty: &MemoryType, page_limit: Option<u64>) -> u64 {
         let mut max = ty.index_max_pages();
         if let Some(declared) = ty.limits.max {
             max = max.min(declared);
         }
-        if let Some(limit) = page_limit {
+        if let Some(limit) = Self::embedder_limit(ty.index, page_limit) {
             max = max.min(limit);
         }
         max
@@ -59,9 +76,15 @@ impl MemoryInstance {
         let max_pages = Self::effective_max_pages(&ty, page_limit);
         let min = ty.limits.min;
         if min > max_pages {
-            let why = match page_limit {
+            let why = match Self::embedder_limit(ty.index, page_limit) {
                 Some(limit) if limit < ty.index_max_pages() && limit == max_pages => {
-                    format!("the memory page limit of {limit} pages")
+                    if page_limit.is_some() {
+                        format!("the memory page limit of {limit} pages")
+                    } else {
+                        format!(
+                            "the default memory64 limit of {limit} pages (raise it with the memory page limit)"
+                        )
+                    }
                 }
                 _ => format!("the maximum of {max_pages} pages"),
             };
@@ -76,6 +99,13 @@ impl MemoryInstance {
         } else {
             max_bytes.min(MAX_RESERVATION).max(min_bytes)
         };
+        Self::with_reservation(ty, max_pages, reserve)
+    }
+
+    /// A memory of `ty.limits.min` pages in a fresh reservation of `reserve` bytes.
+    fn with_reservation(ty: MemoryType, max_pages: u64, reserve: u64) -> Result<Self> {
+        let min = ty.limits.min;
+        let min_bytes = min * PAGE_SIZE;
         let reserve = usize::try_from(reserve).map_err(|_| too_big(min))?;
         let base = reserve_mapping(reserve).ok_or_else(|| too_big(min))?;
         let mut mem = MemoryInstance {
@@ -191,6 +221,8 @@ impl MemoryInstance {
         }
     }
 
+    /// Moves the memory to a reservation of at least `needed` bytes
+    /// (doubling, up to the effective maximum), keeping its contents.
     fn move_to_larger_mapping(&mut self, needed: usize) -> bool {
         let want = needed.max(self.reserved.saturating_mul(2));
         let cap = usize::try_from(self.max_pages.saturating_mul(PAGE_SIZE)).unwrap_or(usize::MAX);
@@ -199,29 +231,66 @@ impl MemoryInstance {
             return false;
         };
         let len = self.vm.length as usize;
-        // SAFETY: the new reservation is ours; make its first `len` bytes
-        // accessible, copy, then release the old mapping, which nothing else
-        // refers to once `vm.base` is updated.
-        unsafe {
-            if len > 0 {
-                if rustix::mm::mprotect(
-                    new_base.as_ptr().cast(),
-                    len,
-                    rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE,
-                )
-                .is_err()
-                {
-                    release(new_base.as_ptr(), reserve);
-                    return false;
-                }
-                std::ptr::copy_nonoverlapping(self.vm.base, new_base.as_ptr(), len);
-            }
-            release(self.vm.base, self.reserved);
+        // SAFETY: the old mapping is ours with `reserved` bytes, of which
+        // the first `len` are accessible; the new reservation is fresh and
+        // at least `len` long. Nothing else refers to the old mapping once
+        // `vm.base` is updated.
+        if !unsafe { relocate(self.vm.base, self.reserved, len, new_base.as_ptr()) } {
+            // SAFETY: the new reservation is ours and unused.
+            unsafe { release(new_base.as_ptr(), reserve) };
+            return false;
         }
         self.vm.base = new_base.as_ptr();
         self.reserved = reserve;
         true
     }
+}
+
+/// Moves the `len` accessible bytes of the mapping `old` (`old_reserved`
+/// bytes) to the start of the fresh reservation `new`, and releases `old`.
+/// On failure `old` is left as it was.
+///
+/// # Safety
+/// `old`/`old_reserved` is a mapping from `reserve_mapping` whose first
+/// `len` bytes are accessible; `new` is a reservation of at least `len`
+/// bytes that nothing uses yet.
+unsafe fn relocate(old: *mut u8, old_reserved: usize, len: usize, new: *mut u8) -> bool {
+    #[cfg(target_os = "linux")]
+    if len > 0 {
+        // Remapping moves the pages themselves: nothing is copied, and pages
+        // the guest never touched stay uncommitted. (It fails if the
+        // accessible bytes are not one mapping; copying still works then.)
+        // SAFETY: both ranges are ours (the caller's contract); the target
+        // range of the new reservation is replaced by the moved pages.
+        let moved = unsafe {
+            rustix::mm::mremap_fixed(
+                old.cast(),
+                len,
+                len,
+                rustix::mm::MremapFlags::MAYMOVE,
+                new.cast(),
+            )
+        };
+        if moved.is_ok() {
+            // SAFETY: the rest of the old reservation is still ours. (Not
+            // the moved part: that address range may belong to someone else now.)
+            unsafe { release(old.add(len), old_reserved - len) };
+            return true;
+        }
+    }
+    // SAFETY: the caller's contract: `new` has `len` bytes to make
+    // accessible, `old` has `len` readable bytes.
+    unsafe {
+        if len > 0 {
+            let rw = rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE;
+            if rustix::mm::mprotect(new.cast(), len, rw).is_err() {
+                return false;
+            }
+            std::ptr::copy_nonoverlapping(old, new, len);
+        }
+        release(old, old_reserved);
+    }
+    true
 }
 
 impl Drop for MemoryInstance {
@@ -307,7 +376,7 @@ mod tests {
 
     #[test]
     fn memory64_limits_use_u64_without_overflow() {
-        let mut m = MemoryInstance::new(ty(IndexType::I64, 1, None), None).unwrap();
+        let mut m = MemoryInstance::new(ty(IndexType::I64, 1, None), Some(MAX_PAGES_64)).unwrap();
         assert_eq!(m.max_pages(), MAX_PAGES_64);
         assert_eq!(m.grow(u64::MAX), None);
         assert_eq!(m.grow(MAX_PAGES_64), None);
@@ -320,16 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn memory64_has_a_default_limit_that_the_page_limit_overrides() {
+        let m = MemoryInstance::new(ty(IndexType::I64, 1, None), None).unwrap();
+        assert_eq!(m.max_pages(), DEFAULT_MEMORY64_PAGE_LIMIT);
+        let raised = MemoryInstance::new(ty(IndexType::I64, 1, None), Some(1 << 20)).unwrap();
+        assert_eq!(raised.max_pages(), 1 << 20);
+        // memory32 keeps its index maximum.
+        let m = MemoryInstance::new(ty(IndexType::I32, 1, None), None).unwrap();
+        assert_eq!(m.max_pages(), MAX_PAGES_32);
+        let over = DEFAULT_MEMORY64_PAGE_LIMIT + 1;
+        let err = MemoryInstance::new(ty(IndexType::I64, over, None), None).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("default memory64 limit"), "{msg}");
+    }
+
+    #[test]
     fn memory64_growth_past_reservation_keeps_contents() {
-        // A memory64 allowed to exceed the 4 GiB reservation must move and keep its bytes.
-        let mut m = MemoryInstance::new(ty(IndexType::I64, 1, None), None).unwrap();
+        // A memory64 allowed beyond its reservation moves and keeps its bytes.
+        let ty = ty(IndexType::I64, 1, None);
+        let mut m = MemoryInstance::with_reservation(ty, 64, PAGE_SIZE).unwrap();
         m.write(10, b"kept").unwrap();
-        m.reserved = PAGE_SIZE as usize; // pretend the reservation is full
         assert_eq!(m.grow(2), Some(1));
+        assert_eq!(m.reserved, 3 * PAGE_SIZE as usize);
+        m.write(3 * PAGE_SIZE - 4, b"last").unwrap();
+        assert_eq!(m.grow(5), Some(3));
+        assert_eq!(m.reserved, 8 * PAGE_SIZE as usize);
         let mut buf = [0u8; 4];
         m.read(10, &mut buf).unwrap();
         assert_eq!(&buf, b"kept");
-        assert_eq!(m.data()[3 * PAGE_SIZE as usize - 1], 0);
+        m.read(3 * PAGE_SIZE - 4, &mut buf).unwrap();
+        assert_eq!(&buf, b"last");
+        assert_eq!(m.data()[8 * PAGE_SIZE as usize - 1], 0);
     }
 
     #[test]

@@ -89,6 +89,16 @@ pub trait Executor: Send + Sync {
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), Trap>;
+
+    /// Readies `module` to run, once instantiation has matched its imports
+    /// and allocated its memories and tables, before any of its code runs.
+    /// A tier that compiles whole modules (AOT) compiles here, so that a
+    /// module that cannot link costs no compile and a failed compile is an
+    /// error of instantiation, not a trap of the first call.
+    fn prepare(&self, module: &Module) -> Result<()> {
+        let _ = module;
+        Ok(())
+    }
 }
 
 /// A function defined by an instance: what an [`Executor`] runs.
@@ -490,6 +500,11 @@ impl Store {
                 };
                 let here = native_stack_position();
                 if self.call_depth == 0 {
+                    // A limit out of range (e.g. a value stack too large to
+                    // reserve) must not reach the tiers that act on it.
+                    self.config
+                        .validate()
+                        .map_err(|e| Trap::host(format!("invalid configuration: {e}")))?;
                     self.native_stack_base = here;
                     self.state.stack_limit =
                         here.saturating_sub(self.config.max_native_stack_bytes);
@@ -559,8 +574,16 @@ impl Store {
                 }
             }
         }
+        let first_table = self.tables.len();
         for ty in &module.tables()[module.num_imported_tables() as usize..] {
             tables.push(self.add_table(*ty, RawRef::NULL)?);
+        }
+        if let Some(executor) = &self.executor
+            && let Err(e) = executor.prepare(module)
+        {
+            self.memories.truncate(first_memory);
+            self.tables.truncate(first_table);
+            return Err(e);
         }
 
         let id = InstanceId(self.instances.len() as u32);

@@ -6,6 +6,7 @@ mod bulk;
 mod handlers;
 mod op;
 mod regs;
+mod stack;
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +19,7 @@ use wamr_runtime::{
 use crate::translate::translate;
 use op::{Exit, Function, Op};
 use regs::{Mem, Regs};
+use stack::ValueStack;
 
 pub use handlers::lower;
 
@@ -97,15 +99,22 @@ impl Executor for Interpreter {
         results: &mut [Val],
     ) -> Result<(), Trap> {
         let slots = (store.config().max_stack_bytes / 8).max(1024);
-        let mut stack = take_stack(slots);
-        for (slot, arg) in stack.iter_mut().zip(args) {
+        let Some(mut stack) = take_stack(slots) else {
+            return Err(Trap::host(format!(
+                "cannot reserve a value stack of {} bytes",
+                slots * 8
+            )));
+        };
+        let values = stack.as_mut_slice();
+        for (slot, arg) in values.iter_mut().zip(args) {
             *slot = arg.to_bits();
         }
         let outcome =
-            Machine::new(store, &mut stack, self.tier_up.clone()).run(func.instance, func.index);
+            Machine::new(store, values, self.tier_up.clone()).run(func.instance, func.index);
         if outcome.is_ok() {
             let ty = store.func(func.id).ty().clone();
-            for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(stack.iter()) {
+            let values = stack.as_mut_slice();
+            for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(values.iter()) {
                 *out = Val::from_bits(ty, bits);
             }
         }
@@ -115,20 +124,20 @@ impl Executor for Interpreter {
 }
 
 thread_local! {
-    /// Value stacks kept for reuse: allocating megabytes per call from the
+    /// Value stacks kept for reuse: reserving megabytes per call from the
     /// host would dominate short calls. Nested entries take separate stacks.
-    static STACKS: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+    static STACKS: RefCell<Vec<ValueStack>> = const { RefCell::new(Vec::new()) };
 }
 
-fn take_stack(slots: usize) -> Vec<u64> {
+fn take_stack(slots: usize) -> Option<ValueStack> {
     let reused = STACKS.with(|s| s.borrow_mut().pop());
     match reused {
-        Some(stack) if stack.len() == slots => stack,
-        _ => vec![0; slots],
+        Some(stack) if stack.len() == slots => Some(stack),
+        _ => ValueStack::new(slots),
     }
 }
 
-fn give_stack(stack: Vec<u64>) {
+fn give_stack(stack: ValueStack) {
     STACKS.with(|s| s.borrow_mut().push(stack));
 }
 

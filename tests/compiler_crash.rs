@@ -25,7 +25,12 @@ fn the_host_outlives_a_compiler_crash() {
     let wasm = wat::parse_str(FIB).unwrap();
 
     let aot = Runtime::new().with_tier(Tier::Aot).unwrap();
-    let error = aot.load(&wasm).expect_err("the compile fails").to_string();
+    let module = aot.load(&wasm).unwrap();
+    let mut store = aot.new_store();
+    let error = Linker::new()
+        .instantiate(&mut store, &module)
+        .expect_err("the compile fails")
+        .to_string();
     assert!(error.contains("compiler process"), "{error}");
     assert!(error.contains("SIGABRT"), "{error}");
 

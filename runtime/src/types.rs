@@ -21,6 +21,16 @@ pub enum ValType {
 }
 
 impl ValType {
+    /// The 64-bit slots a value of this type takes wherever values sit in
+    /// untyped slots (interpreter frames, array-call and host-call value
+    /// arrays, OSR frames): 2 for `v128` (low half first), else 1.
+    pub const fn slots(self) -> usize {
+        match self {
+            ValType::V128 => 2,
+            _ => 1,
+        }
+    }
+
     pub fn is_ref(self) -> bool {
         matches!(
             self,
@@ -92,6 +102,24 @@ impl FuncType {
 
     pub fn results(&self) -> &[ValType] {
         &self.results
+    }
+
+    /// The slots the parameters take in a value array (see
+    /// [`ValType::slots`]): each value starts where the one before ends.
+    pub fn param_slots(&self) -> usize {
+        self.params.iter().map(|t| t.slots()).sum()
+    }
+
+    /// The slots the results take in a value array.
+    pub fn result_slots(&self) -> usize {
+        self.results.iter().map(|t| t.slots()).sum()
+    }
+
+    /// The length of an array-call value array for this type: room for
+    /// the parameters, then for the results written over them, and at
+    /// least one slot.
+    pub fn value_array_len(&self) -> usize {
+        self.param_slots().max(self.result_slots()).max(1)
     }
 }
 

@@ -76,6 +76,45 @@ impl Val {
         }
     }
 
+    /// Writes the value into the first [`ValType::slots`] of `slots`.
+    pub fn write_slots(self, slots: &mut [u64]) {
+        match self {
+            Val::V128(v) => {
+                slots[0] = v as u64;
+                slots[1] = (v >> 64) as u64;
+            }
+            other => slots[0] = other.to_bits(),
+        }
+    }
+
+    /// Reads a value of type `ty` from the first [`ValType::slots`] of
+    /// `slots`.
+    pub fn read_slots(ty: ValType, slots: &[u64]) -> Val {
+        match ty {
+            ValType::V128 => Val::V128(u128::from(slots[0]) | u128::from(slots[1]) << 64),
+            other => Val::from_bits(other, slots[0]),
+        }
+    }
+
+    /// Writes `values` one after the other into `slots`.
+    pub fn write_all_slots(values: &[Val], slots: &mut [u64]) {
+        let mut at = 0;
+        for v in values {
+            let n = if matches!(v, Val::V128(_)) { 2 } else { 1 };
+            v.write_slots(&mut slots[at..at + n]);
+            at += n;
+        }
+    }
+
+    /// Reads values of `types`, one after the other, from `slots`.
+    pub fn read_all_slots(types: &[ValType], slots: &[u64]) -> impl Iterator<Item = Val> {
+        types.iter().scan(0, move |at, &ty| {
+            let v = Val::read_slots(ty, &slots[*at..*at + ty.slots()]);
+            *at += ty.slots();
+            Some(v)
+        })
+    }
+
     /// Whether this value can have static type `ty`.
     pub fn has_type(&self, ty: ValType) -> bool {
         matches!(
@@ -90,5 +129,31 @@ impl Val {
                     ValType::FuncRef | ValType::ExternRef | ValType::ArrayRef
                 )
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v128_takes_two_slots_low_half_first() {
+        let values = [
+            Val::I32(-1),
+            Val::V128(0x0011_2233_4455_6677_8899_aabb_ccdd_eeff),
+            Val::F64(7),
+        ];
+        let types = [ValType::I32, ValType::V128, ValType::F64];
+        let ty = crate::FuncType::new(types, [ValType::V128]);
+        assert_eq!((ty.param_slots(), ty.result_slots()), (4, 2));
+        assert_eq!(ty.value_array_len(), 4);
+        let mut slots = [0u64; 4];
+        Val::write_all_slots(&values, &mut slots);
+        assert_eq!(
+            slots,
+            [0xffff_ffff, 0x8899_aabb_ccdd_eeff, 0x0011_2233_4455_6677, 7]
+        );
+        let back: Vec<Val> = Val::read_all_slots(&types, &slots).collect();
+        assert_eq!(back, values);
     }
 }

@@ -5,6 +5,9 @@
 //! operand stack. The translator knows the stack height at every point, so
 //! each wasm stack value has a fixed slot, and each instruction names the
 //! slots it reads and writes directly (no pushes or pops at run time).
+//! Slots follow the runtime's slot contract: a `v128` takes two consecutive
+//! slots, low half first, every other value one (`ValType::slots`); so do
+//! the parameters and locals at the frame base.
 //! Values are stored in slots as bits: an i32 (and an f32) always
 //! zero-extended, which lets memory32 and memory64 share address handling.
 //!
@@ -16,6 +19,10 @@
 pub type Slot = u32;
 /// An index into the function's code.
 pub type Pc = u32;
+
+pub mod simd;
+
+use simd::SimdOp;
 
 macro_rules! instrs {
     (
@@ -69,10 +76,10 @@ instrs! {
     /// results are written from `base`.
     Call { func: u32, base: Slot },
     /// Calls through table `table`, checking the callee against module type
-    /// `type_index`; the table index is the slot after the arguments.
-    CallIndirect { type_index: u32, table: u32, base: Slot },
+    /// `type_index`; the table index is in slot `index`, after the arguments.
+    CallIndirect { type_index: u32, table: u32, base: Slot, index: Slot },
     ReturnCall { func: u32, base: Slot },
-    ReturnCallIndirect { type_index: u32, table: u32, base: Slot },
+    ReturnCallIndirect { type_index: u32, table: u32, base: Slot, index: Slot },
     /// `select`: `dst = if cond != 0 { a } else { b }`.
     Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
     /// `dst = (a >> shift) & mask` (unsigned: a bit-field extract).
@@ -162,6 +169,24 @@ instrs! {
     TableCopy { base: Slot, dst_table: u32, src_table: u32 },
     TableInit { base: Slot, table: u32, segment: u32 },
     ElemDrop { segment: u32 },
+
+    // SIMD: `v128` values, each in two slots (see `simd`).
+    Copy128 { dst: Slot, src: Slot },
+    /// `dst = v128s[index]` (see [`CompiledFunc::v128s`]).
+    V128Const { dst: Slot, index: u32 },
+    Select128 { dst: Slot, cond: Slot, a: Slot, b: Slot },
+    GlobalGet128 { dst: Slot, global: u32 },
+    GlobalSet128 { src: Slot, global: u32 },
+    /// `v128.load` / `v128.store` on memory 0 with a 32-bit offset.
+    V128Load { dst: Slot, addr: Slot, offset: u32 },
+    V128Store { addr: Slot, value: Slot, offset: u32 },
+    /// Any other SIMD load; `vec` is the vector a lane load updates; `ext`
+    /// indexes [`CompiledFunc::simd_mem_args`].
+    SimdLoad { dst: Slot, addr: Slot, vec: Slot, ext: u32 },
+    SimdStore { addr: Slot, value: Slot, ext: u32 },
+    /// Every other SIMD instruction: operands `a`, `b`, `c` as
+    /// [`SimdOp::shape`] says.
+    Simd { op: SimdOp, dst: Slot, a: Slot, b: Slot, c: u32 },
 
     }
     // `dst = a op b`.
@@ -274,12 +299,16 @@ pub struct MemArg {
 #[derive(Debug)]
 pub struct CompiledFunc {
     pub code: Box<[Instr]>,
+    /// Slots the parameters take.
     pub num_params: u32,
-    /// Locals after the parameters, zeroed on entry.
+    /// Slots of the locals after the parameters, zeroed on entry.
     pub num_locals: u32,
     /// Slots the frame needs (parameters, locals and the deepest stack).
     pub frame_size: u32,
     pub mem_args: Box<[MemArg]>,
+    /// `v128` immediates: constants and shuffle masks.
+    pub v128s: Box<[u128]>,
+    pub simd_mem_args: Box<[simd::SimdMemArg]>,
     /// Whether memory 0 is a memory64 (its accesses need wider bounds checks).
     pub memory0_is_64: bool,
     /// The module function index, for trap messages.

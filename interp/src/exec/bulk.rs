@@ -14,7 +14,7 @@ impl Machine<'_> {
         self.store.instance(self.ctxs[self.ctx].id).memories()[memory as usize]
     }
 
-    fn memory_view(&self, memory: u32) -> Mem {
+    pub(super) fn memory_view(&self, memory: u32) -> Mem {
         let m = self.store.memory(self.memory_id(memory));
         Mem {
             base: m.data().as_ptr() as *mut u8,

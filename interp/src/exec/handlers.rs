@@ -75,7 +75,7 @@ macro_rules! handlers {
 
 /// The op after `ip`.
 #[inline(always)]
-fn step(ip: *const Op) -> *const Op {
+pub(super) fn step(ip: *const Op) -> *const Op {
     // SAFETY: every op is followed by another (functions end with a trap op).
     unsafe { ip.add(1) }
 }
@@ -605,7 +605,7 @@ fn jump(handler: Handler, a: u32, b: u32, rel: i32) -> Op {
 /// so that their hot path needs no stack frame for a call.
 #[cold]
 #[inline(never)]
-unsafe extern "C" fn OutOfBounds(
+pub(super) unsafe extern "C" fn OutOfBounds(
     _ip: *const Op,
     _fp: *mut u64,
     _mb: *mut u8,
@@ -917,8 +917,8 @@ handlers! {
         }
     }
     fn CallIndirect |op, r, ip, fp, mb, ml, acc, m| {
-        // a: type index, b: argument base, c: table; the element index follows the arguments.
-        let id = match m.indirect_target(op.c, op.a, r, op.b) {
+        // a: type index, b: argument base, c: table, d: the element index's slot.
+        let id = match m.indirect_target(op.c, op.a, r.get(op.d)) {
             Ok(id) => id,
             Err(t) => return m.trap_with(t),
         };
@@ -938,7 +938,7 @@ handlers! {
         }
     }
     fn ReturnCallIndirect |op, r, ip, fp, mb, ml, acc, m| {
-        let id = match m.indirect_target(op.c, op.a, r, op.b) {
+        let id = match m.indirect_target(op.c, op.a, r.get(op.d)) {
             Ok(id) => id,
             Err(t) => return m.trap_with(t),
         };
@@ -1080,6 +1080,8 @@ pub fn lower(f: CompiledFunc) -> Function {
             op
         } else if let Some(op) = memory_op(instr, acc) {
             op
+        } else if let Some(op) = super::simd::lower(instr) {
+            op
         } else {
             lower_other(instr, rel, acc)
         };
@@ -1097,6 +1099,8 @@ pub fn lower(f: CompiledFunc) -> Function {
         num_locals: f.num_locals,
         frame_size: f.frame_size,
         mem_args: f.mem_args,
+        v128s: f.v128s,
+        simd_mem_args: f.simd_mem_args,
         func_index: f.func_index,
         osr_points: f.osr_points,
     }
@@ -1150,13 +1154,21 @@ fn lower_other(instr: &Instr, rel: impl Fn(u32) -> i32, acc: Option<Slot>) -> Op
             type_index,
             table,
             base,
-        } => Op::new(CallIndirect, type_index, base, table),
+            index,
+        } => Op {
+            d: index,
+            ..Op::new(CallIndirect, type_index, base, table)
+        },
         I::ReturnCall { func, base } => Op::new(ReturnCall, func, base, 0),
         I::ReturnCallIndirect {
             type_index,
             table,
             base,
-        } => Op::new(ReturnCallIndirect, type_index, base, table),
+            index,
+        } => Op {
+            d: index,
+            ..Op::new(ReturnCallIndirect, type_index, base, table)
+        },
         I::Select { dst, cond, a, b } => {
             let from = from_acc(cond);
             Op {

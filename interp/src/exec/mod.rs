@@ -3,9 +3,12 @@
 //! (`op`, `handlers`).
 
 mod bulk;
+#[macro_use]
 mod handlers;
+mod lanes;
 mod op;
 mod regs;
+mod simd;
 mod stack;
 
 use std::cell::{Cell, RefCell};
@@ -106,16 +109,17 @@ impl Executor for Interpreter {
             )));
         };
         let values = stack.as_mut_slice();
-        for (slot, arg) in values.iter_mut().zip(args) {
-            *slot = arg.to_bits();
-        }
+        Val::write_all_slots(args, values);
         let outcome =
             Machine::new(store, values, self.tier_up.clone()).run(func.instance, func.index);
         if outcome.is_ok() {
             let ty = store.func(func.id).ty().clone();
             let values = stack.as_mut_slice();
-            for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(values.iter()) {
-                *out = Val::from_bits(ty, bits);
+            for (out, v) in results
+                .iter_mut()
+                .zip(Val::read_all_slots(ty.results(), values))
+            {
+                *out = v;
             }
         }
         give_stack(stack);
@@ -607,7 +611,7 @@ impl<'a> Machine<'a> {
                 self.call_native(instance, index, trampoline, unsafe {
                     fp.add(base as usize)
                 })?;
-                let n = self.store.func(id).ty().results().len() as u32;
+                let n = self.store.func(id).ty().result_slots() as u32;
                 for i in 0..n {
                     regs.set(i, regs.get(base + i));
                 }
@@ -637,7 +641,7 @@ impl<'a> Machine<'a> {
             FuncKind::Host(_) => {
                 // SAFETY: the arguments start at slot `base` of the frame.
                 self.call_host(id, unsafe { fp.add(base as usize) })?;
-                let n = self.store.func(id).ty().results().len() as u32;
+                let n = self.store.func(id).ty().result_slots() as u32;
                 for i in 0..n {
                     regs.set(i, regs.get(base + i));
                 }
@@ -647,37 +651,24 @@ impl<'a> Machine<'a> {
     }
 
     /// Calls host function `func` with arguments at `args`, writing its
-    /// results there.
+    /// results there (both in the slot layout).
     fn call_host(&mut self, func: FuncId, args: *mut u64) -> Result<(), Trap> {
         let ty = self.store.func(func).ty().clone();
-        let regs = Regs(args);
-        let params: Vec<Val> = ty
-            .params()
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| Val::from_bits(t, regs.get(i as u32)))
-            .collect();
+        // SAFETY: the caller's frame holds the arguments and has room for
+        // the results from `args` on (the translator sized it so).
+        let values = unsafe { std::slice::from_raw_parts_mut(args, ty.value_array_len()) };
+        let params: Vec<Val> = Val::read_all_slots(ty.params(), values).collect();
         let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
         let caller = Some(self.ctxs[self.ctx].id);
         self.store.call_from(caller, func, &params, &mut results)?;
-        for (i, v) in results.iter().enumerate() {
-            regs.set(i as u32, v.to_bits());
-        }
+        Val::write_all_slots(&results, values);
         Ok(())
     }
 
-    /// The function a `call_indirect` reaches, after the table and
-    /// signature checks; the element index is the slot after the arguments.
-    fn indirect_target(
-        &mut self,
-        table: u32,
-        type_index: u32,
-        regs: Regs,
-        base: u32,
-    ) -> Result<FuncId, Trap> {
+    /// The function a `call_indirect` reaches at element `index`, after
+    /// the table and signature checks.
+    fn indirect_target(&mut self, table: u32, type_index: u32, index: u64) -> Result<FuncId, Trap> {
         let c = &self.ctxs[self.ctx];
-        let nparams = c.module.types()[type_index as usize].params().len() as u32;
-        let index = regs.get(base + nparams);
         let inst = self.store.instance(c.id);
         let table_id = inst.tables()[table as usize];
         let expected = inst.type_ids()[type_index as usize];
@@ -706,6 +697,18 @@ impl<'a> Machine<'a> {
     fn set_global(&mut self, index: u32, value: u64) {
         // SAFETY: as in `global`.
         unsafe { (**self.globals.add(index as usize)).bits[0] = value }
+    }
+
+    /// A `v128` global (cells are 16 bytes, low half first).
+    fn global128(&self, index: u32) -> u128 {
+        // SAFETY: as in `global`.
+        let bits = unsafe { (**self.globals.add(index as usize)).bits };
+        bits[0] as u128 | (bits[1] as u128) << 64
+    }
+
+    fn set_global128(&mut self, index: u32, value: u128) {
+        // SAFETY: as in `global`.
+        unsafe { (**self.globals.add(index as usize)).bits = [value as u64, (value >> 64) as u64] }
     }
 
     fn func_ref(&self, index: u32) -> u64 {

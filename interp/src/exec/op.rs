@@ -3,6 +3,7 @@
 
 use super::Machine;
 use crate::code::MemArg;
+use crate::code::simd::SimdMemArg;
 
 /// What every handler looks like: the current instruction, the frame, the
 /// cached memory 0 (base and length) and the machine. Six arguments or
@@ -83,6 +84,9 @@ pub struct Function {
     pub num_locals: u32,
     pub frame_size: u32,
     pub mem_args: Box<[MemArg]>,
+    /// `v128` constants and shuffle masks.
+    pub v128s: Box<[u128]>,
+    pub simd_mem_args: Box<[SimdMemArg]>,
     pub func_index: u32,
     /// (pc, loop ordinal) of the loops where native code may take over.
     pub osr_points: Box<[(u32, u32)]>,

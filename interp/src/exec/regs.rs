@@ -68,6 +68,16 @@ impl Regs {
     pub fn set_f64(self, s: Slot, v: f64) -> u64 {
         self.set(s, v.to_bits())
     }
+    /// A `v128` in slots `s` (low half) and `s + 1` (the slot contract).
+    #[inline(always)]
+    pub fn v128(self, s: Slot) -> u128 {
+        self.get(s) as u128 | (self.get(s + 1) as u128) << 64
+    }
+    #[inline(always)]
+    pub fn set_v128(self, s: Slot, v: u128) {
+        self.set(s, v as u64);
+        self.set(s + 1, (v >> 64) as u64);
+    }
 }
 
 /// The accumulator: the result of the op just executed, which handlers
@@ -150,7 +160,7 @@ impl Mem {
     /// The address of `size` bytes at `addr + offset`, bounds-checked in
     /// u64 arithmetic (memory64 addresses may overflow).
     #[inline(always)]
-    fn at(self, addr: u64, offset: u64, size: u64) -> Result<*mut u8, TrapKind> {
+    pub fn at(self, addr: u64, offset: u64, size: u64) -> Result<*mut u8, TrapKind> {
         match addr.checked_add(offset) {
             Some(ea) if self.len >= size && ea <= self.len - size => {
                 // SAFETY: [ea, ea + size) lies within the accessible memory.

@@ -5,7 +5,7 @@
 use crate::code::{Instr, Pc, Slot};
 
 use super::Translator;
-use super::stack::{Operand, const_instr};
+use super::stack::{Operand, const_instr, copy_instr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ControlKind {
@@ -23,6 +23,9 @@ pub struct Control {
     pub height: usize,
     pub params: u32,
     pub results: u32,
+    /// Which parameters and results are two-slot `v128`s.
+    pub param_wide: Box<[bool]>,
+    pub result_wide: Box<[bool]>,
     /// Whether code at the current point of this block can run.
     pub reachable: bool,
     /// Whether the block was entered on a reachable path.
@@ -36,18 +39,14 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn new(
-        kind: ControlKind,
-        height: usize,
-        params: u32,
-        results: u32,
-        reachable: bool,
-    ) -> Self {
+    pub fn new(kind: ControlKind, height: usize, ty: BlockSig, reachable: bool) -> Self {
         Control {
             kind,
             height,
-            params,
-            results,
+            params: ty.params.len() as u32,
+            results: ty.results.len() as u32,
+            param_wide: ty.params,
+            result_wide: ty.results,
             reachable,
             entered: reachable,
             loop_pc: 0,
@@ -63,6 +62,13 @@ impl Control {
             _ => self.results,
         }
     }
+}
+
+/// A block's parameters and results: whether each is a two-slot `v128`.
+#[derive(Debug, Default)]
+pub struct BlockSig {
+    pub params: Box<[bool]>,
+    pub results: Box<[bool]>,
 }
 
 /// Points a jump instruction at `target`.
@@ -217,18 +223,17 @@ impl Translator<'_> {
         self.label_pc = self.pc();
     }
 
-    pub(super) fn block(&mut self, kind: ControlKind, params: u32, results: u32) {
+    pub(super) fn block(&mut self, kind: ControlKind, ty: BlockSig) {
         let reachable = self.reachable();
         if !reachable {
             // Dead code: track nesting only.
             let height = self.stack.height();
-            self.control
-                .push(Control::new(kind, height, params, results, false));
+            self.control.push(Control::new(kind, height, ty, false));
             return;
         }
         self.materialize_all();
-        let height = self.stack.height() - params as usize;
-        let mut c = Control::new(kind, height, params, results, reachable);
+        let height = self.stack.height() - ty.params.len();
+        let mut c = Control::new(kind, height, ty, reachable);
         if kind == ControlKind::Loop {
             c.loop_pc = self.pc();
             self.bind_label();
@@ -236,15 +241,15 @@ impl Translator<'_> {
         self.control.push(c);
     }
 
-    pub(super) fn if_(&mut self, params: u32, results: u32) {
+    pub(super) fn if_(&mut self, ty: BlockSig) {
         if !self.reachable() {
-            self.block(ControlKind::If, params, results);
+            self.block(ControlKind::If, ty);
             return;
         }
         // Jump to the else arm when the condition is false. Both arms start
         // from the same stack, so materialise it before the jump.
         let jump = self.branch_on_top(true, true);
-        self.block(ControlKind::If, params, results);
+        self.block(ControlKind::If, ty);
         self.control.last_mut().unwrap().else_fixup = Some(jump);
     }
 
@@ -331,15 +336,16 @@ impl Translator<'_> {
         let c = self.control.last_mut().unwrap();
         c.kind = ControlKind::Else;
         c.reachable = c.entered;
-        let (height, params) = (c.height, c.params);
+        let height = c.height;
+        let params = c.param_wide.clone();
         if let Some(jump) = c.else_fixup.take() {
             let pc = self.pc();
             patch(&mut self.code[jump], pc);
         }
         self.bind_label();
         self.stack.truncate(height);
-        for _ in 0..params {
-            self.stack.push(Operand::Stack);
+        for wide in params {
+            self.stack.push_typed(Operand::Stack, wide);
         }
     }
 
@@ -370,8 +376,8 @@ impl Translator<'_> {
         }
         self.bind_label();
         self.stack.truncate(c.height);
-        for _ in 0..c.results {
-            self.stack.push(Operand::Stack);
+        for &wide in &c.result_wide {
+            self.stack.push_typed(Operand::Stack, wide);
         }
         if let Some(parent) = self.control.last_mut() {
             parent.reachable = reachable;
@@ -383,21 +389,23 @@ impl Translator<'_> {
     /// values), straight from where deferred values live.
     fn copy_branch_values(&mut self, dst: Slot, count: usize) {
         let top = self.stack.height() - count;
-        for i in 0..count {
-            let to = dst + i as Slot;
-            let from = self.stack.slot_of(top + i);
-            match self.stack.get(top + i) {
+        let mut to = dst;
+        for i in top..top + count {
+            let from = self.stack.slot_of(i);
+            let wide = self.stack.is_wide(i);
+            match self.stack.get(i) {
                 Operand::Stack if from == to => {}
                 Operand::Stack => {
-                    self.emit(Instr::Copy { dst: to, src: from });
+                    self.emit(copy_instr(to, from, wide));
                 }
                 Operand::Local(l) => {
-                    self.emit(Instr::Copy { dst: to, src: l });
+                    self.emit(copy_instr(to, l, wide));
                 }
                 Operand::Const(bits) => {
                     self.emit(const_instr(to, bits));
                 }
             }
+            to += 1 + wide as Slot;
         }
     }
 
@@ -458,11 +466,9 @@ impl Translator<'_> {
         if is_return {
             let n = self.control[0].results as usize;
             let src = self.stack.slot_of(self.stack.height() - n);
+            let count = self.stack.slots_from(self.stack.height() - n);
             self.copy_branch_values(src, n);
-            self.emit(Instr::Return {
-                src,
-                count: n as u32,
-            });
+            self.emit(Instr::Return { src, count });
         } else {
             let c = &self.control[index];
             let (n, dst) = (c.branch_arity() as usize, self.stack.slot_of(c.height));
@@ -490,7 +496,7 @@ impl Translator<'_> {
         self.emit(Instr::BrTable {
             index,
             len: depths.len() as u32 - 1,
-            count: arity,
+            count: self.stack.slots_from(self.stack.height() - arity as usize),
         });
         let mut returns = Vec::new();
         for &depth in &depths {
@@ -531,14 +537,13 @@ impl Translator<'_> {
         if n == 1
             && let Some(Operand::Local(src)) = self.stack.top()
         {
-            self.emit(Instr::Return { src, count: 1 });
+            let count = self.stack.slots_from(self.stack.height() - 1);
+            self.emit(Instr::Return { src, count });
             return;
         }
         let src = self.materialize_top(n);
-        self.emit(Instr::Return {
-            src,
-            count: n as u32,
-        });
+        let count = self.stack.slots_from(self.stack.height() - n);
+        self.emit(Instr::Return { src, count });
     }
 
     pub(super) fn return_(&mut self) {

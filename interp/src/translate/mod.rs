@@ -3,14 +3,16 @@
 
 mod control;
 mod ops;
+mod simd;
 mod stack;
 
-use wamr_runtime::{Error, Module};
+use wamr_runtime::{Error, Module, ValType};
 use wasmparser::{BinaryReader, FunctionBody};
 
+use crate::code::simd::SimdMemArg;
 use crate::code::{CompiledFunc, Instr, MemArg, MemOp, Pc, Slot};
-use control::{Control, ControlKind};
-use stack::{Operand, OperandStack, const_instr};
+use control::{BlockSig, Control, ControlKind};
+use stack::{Operand, OperandStack, const_instr, copy_instr};
 
 /// Translates defined function `func_index` (module index space) of `module`.
 pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error> {
@@ -21,17 +23,28 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
     let bytes = &module.bytes()[body.range.clone()];
     let body = FunctionBody::new(BinaryReader::new(bytes, body.range.start as u64));
 
-    let num_params = ty.params().len() as u32;
-    let mut num_locals = 0u32;
+    // Each local's slot and width, parameters first (the slot contract).
+    let mut types: Vec<ValType> = ty.params().to_vec();
     for local in body.get_locals_reader().map_err(malformed)? {
-        let (count, _) = local.map_err(malformed)?;
-        num_locals += count;
+        let (count, ty) = local.map_err(malformed)?;
+        types.extend(std::iter::repeat_n(wasm_type(ty), count as usize));
     }
-    let total_locals = num_params + num_locals;
+    let mut locals: Vec<(Slot, bool)> = Vec::with_capacity(types.len());
+    let mut next: Slot = 0;
+    for t in types {
+        locals.push((next, t == ValType::V128));
+        next += t.slots() as Slot;
+    }
+    let total_locals = next;
+    let num_params = ty.param_slots() as u32;
+    let num_locals = total_locals - num_params;
     let mut t = Translator {
         module,
         code: Vec::new(),
         mem_args: Vec::new(),
+        v128s: Vec::new(),
+        simd_mem_args: Vec::new(),
+        locals,
         stack: OperandStack::new(total_locals),
         control: Vec::new(),
         last_result: None,
@@ -40,13 +53,12 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
         loops_seen: 0,
         osr_points: Vec::new(),
     };
-    t.control.push(Control::new(
-        ControlKind::Func,
-        0,
-        0,
-        ty.results().len() as u32,
-        true,
-    ));
+    let sig = BlockSig {
+        params: Box::new([]),
+        results: ty.results().iter().map(|&t| t == ValType::V128).collect(),
+    };
+    t.control
+        .push(Control::new(ControlKind::Func, 0, sig, true));
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
         let op = reader.read().map_err(malformed)?;
@@ -63,6 +75,8 @@ pub fn translate(module: &Module, func_index: u32) -> Result<CompiledFunc, Error
         num_locals,
         frame_size: total_locals + t.stack.max_height() + 1,
         mem_args: t.mem_args.into(),
+        v128s: t.v128s.into(),
+        simd_mem_args: t.simd_mem_args.into(),
         memory0_is_64: module
             .memories()
             .first()
@@ -76,10 +90,27 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Error {
     Error::Malformed(e.message().to_string())
 }
 
+/// The runtime's type for a validated local or block type (references
+/// need no more than "not a `v128`" here).
+fn wasm_type(ty: wasmparser::ValType) -> ValType {
+    match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(_) => ValType::FuncRef,
+    }
+}
+
 struct Translator<'m> {
     module: &'m Module,
     code: Vec<Instr>,
     mem_args: Vec<MemArg>,
+    v128s: Vec<u128>,
+    simd_mem_args: Vec<SimdMemArg>,
+    /// Each local's first slot, and whether it is a two-slot `v128`.
+    locals: Vec<(Slot, bool)>,
     stack: OperandStack,
     control: Vec<Control>,
     /// The last instruction, if it wrote the current top-of-stack slot and no
@@ -292,13 +323,15 @@ impl Translator<'_> {
         self.binop(make);
     }
 
-    fn local_get(&mut self, local: Slot) {
-        self.stack.push(Operand::Local(local));
+    fn local_get(&mut self, index: u32) {
+        let (local, wide) = self.locals[index as usize];
+        self.stack.push_typed(Operand::Local(local), wide);
     }
 
-    /// `local.set`: writes the top value into `local`, redirecting the
-    /// instruction that produced it when possible.
-    fn local_set(&mut self, local: Slot) {
+    /// `local.set`: writes the top value into local `index`, redirecting
+    /// the instruction that produced it when possible.
+    fn local_set(&mut self, index: u32) {
+        let (local, wide) = self.locals[index as usize];
         let top_slot = self.stack.slot_of(self.stack.height() - 1);
         if let (Some(at), Some(Operand::Stack)) = (self.last_result, self.stack.top()) {
             // `redirect` checks that the instruction wrote exactly `top_slot`.
@@ -319,10 +352,7 @@ impl Translator<'_> {
             }
             self.stack.materialize_local(local, &mut self.pending);
             self.flush_pending();
-            self.emit(Instr::Copy {
-                dst: local,
-                src: top_slot,
-            });
+            self.emit(copy_instr(local, top_slot, wide));
             return;
         }
         let (op, slot) = self.stack.pop();
@@ -330,14 +360,11 @@ impl Translator<'_> {
         self.flush_pending();
         match op {
             Operand::Stack => {
-                self.emit(Instr::Copy {
-                    dst: local,
-                    src: slot,
-                });
+                self.emit(copy_instr(local, slot, wide));
             }
             Operand::Local(src) if src == local => {}
             Operand::Local(src) => {
-                self.emit(Instr::Copy { dst: local, src });
+                self.emit(copy_instr(local, src, wide));
             }
             Operand::Const(bits) => {
                 self.emit(const_instr(local, bits));
@@ -398,13 +425,20 @@ impl Translator<'_> {
         base
     }
 
-    fn block_type(&self, ty: wasmparser::BlockType) -> (u32, u32) {
+    fn block_type(&self, ty: wasmparser::BlockType) -> BlockSig {
+        let wide = |t: &ValType| *t == ValType::V128;
         match ty {
-            wasmparser::BlockType::Empty => (0, 0),
-            wasmparser::BlockType::Type(_) => (0, 1),
+            wasmparser::BlockType::Empty => BlockSig::default(),
+            wasmparser::BlockType::Type(t) => BlockSig {
+                params: Box::new([]),
+                results: Box::new([t == wasmparser::ValType::V128]),
+            },
             wasmparser::BlockType::FuncType(idx) => {
                 let ft = &self.module.types()[idx as usize];
-                (ft.params().len() as u32, ft.results().len() as u32)
+                BlockSig {
+                    params: ft.params().iter().map(wide).collect(),
+                    results: ft.results().iter().map(wide).collect(),
+                }
             }
         }
     }
@@ -437,7 +471,14 @@ fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
         | LoadExt { dst, .. }
         | MemorySize { dst, .. }
         | TableGet { dst, .. }
-        | TableSize { dst, .. } => dst,
+        | TableSize { dst, .. }
+        | Copy128 { dst, .. }
+        | V128Const { dst, .. }
+        | Select128 { dst, .. }
+        | GlobalGet128 { dst, .. }
+        | V128Load { dst, .. }
+        | SimdLoad { dst, .. }
+        | Simd { dst, .. } => dst,
         other => match other.arith_dst() {
             Some(dst) => dst,
             None => return false,

@@ -1,6 +1,6 @@
 //! The operator-by-operator translation.
 
-use wamr_runtime::{Error, TrapKind};
+use wamr_runtime::{Error, TrapKind, ValType};
 use wasmparser::Operator as O;
 
 use super::Translator;
@@ -25,22 +25,22 @@ impl Translator<'_> {
             }
             O::Nop => {}
             O::Block { blockty } => {
-                let (p, r) = self.block_type(blockty);
-                self.block(ControlKind::Block, p, r);
+                let ty = self.block_type(blockty);
+                self.block(ControlKind::Block, ty);
             }
             O::Loop { blockty } => {
-                let (p, r) = self.block_type(blockty);
+                let ty = self.block_type(blockty);
                 // The same rule as the LLVM tier's (`loop_entered` there).
-                let eligible = p == 0 && self.stack.height() == 0;
-                self.block(ControlKind::Loop, p, r);
+                let eligible = ty.params.is_empty() && self.stack.height() == 0;
+                self.block(ControlKind::Loop, ty);
                 if eligible {
                     let pc = self.control.last().expect("the loop").loop_pc;
                     self.osr_points.push((pc, self.loops_seen - 1));
                 }
             }
             O::If { blockty } => {
-                let (p, r) = self.block_type(blockty);
-                self.if_(p, r);
+                let ty = self.block_type(blockty);
+                self.if_(ty);
             }
             O::Else => self.else_(),
             O::End => {
@@ -72,18 +72,23 @@ impl Translator<'_> {
                 self.local_get(local_index);
             }
             O::GlobalGet { global_index } => {
-                let dst = self.stack.push_stack();
-                self.emit_result(I::GlobalGet {
-                    dst,
-                    global: global_index,
-                });
+                let global = global_index;
+                if self.global_is_v128(global) {
+                    let dst = self.stack.push_stack_typed(true);
+                    self.emit_result(I::GlobalGet128 { dst, global });
+                } else {
+                    let dst = self.stack.push_stack();
+                    self.emit_result(I::GlobalGet { dst, global });
+                }
             }
             O::GlobalSet { global_index } => {
+                let global = global_index;
                 let src = self.pop_slot();
-                self.emit(I::GlobalSet {
-                    src,
-                    global: global_index,
-                });
+                if self.global_is_v128(global) {
+                    self.emit(I::GlobalSet128 { src, global });
+                } else {
+                    self.emit(I::GlobalSet { src, global });
+                }
             }
 
             O::I32Load { memarg } | O::F32Load { memarg } | O::I64Load32U { memarg } => {
@@ -278,8 +283,8 @@ impl Translator<'_> {
     fn dead_operator(&mut self, op: O<'_>) -> Result<(), Error> {
         match op {
             O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
-                let (p, r) = self.block_type(blockty);
-                self.block(ControlKind::Block, p, r);
+                let ty = self.block_type(blockty);
+                self.block(ControlKind::Block, ty);
             }
             O::Else => self.else_(),
             O::End => {
@@ -299,19 +304,26 @@ impl Translator<'_> {
             return;
         }
         self.emit(I::Call { func, base });
-        for _ in ty.results() {
-            self.stack.push_stack();
+        self.push_results(ty.results());
+    }
+
+    fn push_results(&mut self, results: &[ValType]) {
+        for &t in results {
+            self.stack.push_stack_typed(t == ValType::V128);
         }
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let ty = self.module.types()[type_index as usize].clone();
         let base = self.pop_consecutive(ty.params().len() + 1);
+        // The table index follows the arguments.
+        let index = base + ty.param_slots() as u32;
         if tail {
             self.emit(I::ReturnCallIndirect {
                 type_index,
                 table,
                 base,
+                index,
             });
             self.set_unreachable();
             return;
@@ -320,13 +332,25 @@ impl Translator<'_> {
             type_index,
             table,
             base,
+            index,
         });
-        for _ in ty.results() {
-            self.stack.push_stack();
-        }
+        self.push_results(ty.results());
+    }
+
+    fn global_is_v128(&self, global: u32) -> bool {
+        self.module.globals()[global as usize].content == ValType::V128
     }
 
     fn select(&mut self) {
+        let height = self.stack.height();
+        if self.stack.is_wide(height - 2) {
+            let cond = self.pop_slot();
+            let b = self.pop_slot();
+            let a = self.pop_slot();
+            let dst = self.stack.push_stack_typed(true);
+            self.emit_result(I::Select128 { dst, cond, a, b });
+            return;
+        }
         let cond = self.pop_slot();
         let (b, _) = self.pop_slot_or_imm32();
         let (a, a_slot) = self.pop_slot_or_imm32();
@@ -544,11 +568,7 @@ impl Translator<'_> {
             O::I64TruncSatF32U => un!(I64TruncSatF32U),
             O::I64TruncSatF64S => un!(I64TruncSatF64S),
             O::I64TruncSatF64U => un!(I64TruncSatF64U),
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "instruction {other:?} is not supported by the interpreter"
-                )));
-            }
+            other => return self.simd(other),
         }
         Ok(())
     }

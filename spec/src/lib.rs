@@ -172,6 +172,8 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
             files = proposal_files(Proposal::Simd);
             Features {
                 simd: true,
+                // `simd_memory-multi.wast` uses two memories.
+                multi_memory: true,
                 ..wasm2()
             }
         }

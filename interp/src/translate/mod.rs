@@ -637,3 +637,35 @@ mod fusions {
         assert_eq!(code[1], I32Mul { dst: 0, a: 0, b: 1 }, "{code:?}");
     }
 }
+
+/// The frame layout follows the slot contract (native code and OSR entries
+/// read interpreter frames).
+#[cfg(test)]
+mod slots {
+    use crate::code::Instr::*;
+
+    #[test]
+    fn a_v128_takes_two_slots_in_locals_and_on_the_stack() {
+        let features = wamr_runtime::Features {
+            simd: true,
+            ..Default::default()
+        };
+        let config = wamr_runtime::Config::default().with_features(features);
+        let wat = "(module (func (param v128 i32) (result i32 v128) (local f32 v128 i64)
+            (local.set 4 (i64.const 5))
+            (local.set 3 (local.get 0))
+            (local.get 1) (local.get 3)))";
+        let m = wamr_runtime::Module::new(&config, &wat::parse_str(wat).unwrap()).unwrap();
+        let f = super::translate(&m, 0).unwrap();
+        // Parameters: v128 in slots 0-1, i32 in 2; locals: f32 in 3,
+        // v128 in 4-5, i64 in 6; the stack from 7.
+        assert_eq!((f.num_params, f.num_locals), (3, 4));
+        let code = f.code.into_vec();
+        assert_eq!(code[0], Const32 { dst: 6, value: 5 }, "{code:?}");
+        assert_eq!(code[1], Copy128 { dst: 4, src: 0 }, "{code:?}");
+        assert_eq!(code[2], Copy { dst: 7, src: 2 }, "{code:?}");
+        assert_eq!(code[3], Copy128 { dst: 8, src: 4 }, "{code:?}");
+        assert_eq!(code[4], Return { src: 7, count: 3 }, "{code:?}");
+        assert_eq!(f.frame_size, 7 + 3 + 1);
+    }
+}

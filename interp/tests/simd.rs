@@ -426,3 +426,26 @@ fn relaxed_simd_has_the_documented_deterministic_semantics() {
     let r = lanes_i16(&run("q15", &[0x8000, 0x8000]));
     assert_eq!(r[0], i16::MAX);
 }
+
+#[test]
+fn a_host_function_tail_called_with_more_results_than_arguments() {
+    let mut store = Store::new(config());
+    store.set_executor(Arc::new(Interpreter::new()));
+    let host = store.add_host_func(
+        FuncType::new([], [ValType::V128, ValType::V128, ValType::I32]),
+        Arc::new(|_, _, results| {
+            results[0] = Val::V128(A);
+            results[1] = Val::V128(B);
+            results[2] = Val::I32(-1);
+            Ok(())
+        }),
+    );
+    let inst = instantiate(
+        &mut store,
+        r#"(module (import "env" "h" (func $h (result v128 v128 i32)))
+            (func (export "run") (result v128 v128 i32) (return_call $h)))"#,
+        &[Extern::Func(host)],
+    );
+    let r = call(&mut store, inst, "run", &[]).unwrap();
+    assert_eq!(r, [Val::V128(A), Val::V128(B), Val::I32(-1)]);
+}

@@ -300,6 +300,9 @@ impl Translator<'_> {
         let base = self.pop_consecutive(ty.params().len());
         if tail {
             self.emit(I::ReturnCall { func, base });
+            // A host or native callee leaves its results from `base`: the
+            // frame must have room for them.
+            self.push_results(ty.results());
             self.set_unreachable();
             return;
         }
@@ -325,6 +328,7 @@ impl Translator<'_> {
                 base,
                 index,
             });
+            self.push_results(ty.results());
             self.set_unreachable();
             return;
         }

@@ -270,6 +270,7 @@ pub fn compile_object(
     let options = crate::translate::Options {
         inline_rounding: !has_rounding_instructions(&opts),
         memory32_guard: wamr_aot::target::guards_memory32(&opts.triple),
+        fma: has_fma(&opts),
     };
     translate_module(&cx, &llvm, module, functions.clone(), options, osr)?;
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
@@ -316,6 +317,24 @@ fn has_rounding_instructions(opts: &CompileOptions) -> bool {
         || ["+sse4.1", "+sse4.2", "+avx", "+avx2", "+avx512f"]
             .iter()
             .any(|f| features.contains(f))
+}
+
+/// Whether `opts`' target fuses multiply-add in hardware: x86_64 from
+/// x86-64-v3 or with `+fma`, RISC-V with F and D.
+fn has_fma(opts: &CompileOptions) -> bool {
+    let features: Vec<&str> = opts.features.split(',').map(str::trim).collect();
+    match Arch::parse(&opts.triple) {
+        Ok((Arch::X86_64, _)) => {
+            !features.contains(&"-fma")
+                && (matches!(opts.cpu.as_str(), "x86-64-v3" | "x86-64-v4")
+                    || features.contains(&"+fma"))
+        }
+        Ok(_) => {
+            let caps = Capabilities::of(opts);
+            caps.f32 && caps.f64
+        }
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ pub struct Features {
     pub multi_memory: bool,
     /// Fixed-width SIMD. Validated when enabled, but no tier executes it yet.
     pub simd: bool,
+    /// Relaxed SIMD (needs `simd`): each instruction has one result in
+    /// every tier, whatever the CPU.
+    pub relaxed_simd: bool,
     /// The GC proposal (with typed function references), validated when
     /// enabled. Every tier runs its array types, `arrayref`,
     /// `array.new_default` in constant expressions and `ref.eq`; a module
@@ -39,6 +42,7 @@ impl Default for Features {
             tail_call: true,
             multi_memory: true,
             simd: false,
+            relaxed_simd: false,
             gc: false,
         }
     }
@@ -59,6 +63,7 @@ impl Features {
             tail_call: false,
             multi_memory: false,
             simd: false,
+            relaxed_simd: false,
             gc: false,
         }
     }
@@ -78,6 +83,7 @@ impl Features {
             (self.tail_call, F::TAIL_CALL),
             (self.multi_memory, F::MULTI_MEMORY),
             (self.simd, F::SIMD),
+            (self.relaxed_simd, F::RELAXED_SIMD),
             (self.gc, F::GC),
             (self.gc, F::FUNCTION_REFERENCES),
         ];

@@ -64,7 +64,7 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The names of all suites, in run order.
+/// The suites a run without `--suite` covers, in run order.
 pub const SUITE_NAMES: [&str; 6] = [
     "wasm-v2",
     "memory64",
@@ -73,6 +73,10 @@ pub const SUITE_NAMES: [&str; 6] = [
     "tail-call",
     "multi-memory",
 ];
+
+/// Suites run only when named (`--suite`), until every tier passes them:
+/// SIMD and relaxed SIMD (issue 17).
+pub const OPT_IN_SUITES: [&str; 2] = ["simd", "relaxed-simd"];
 
 fn wasm2() -> Features {
     Features {
@@ -164,16 +168,40 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
                 ..wasm2()
             }
         }
+        "simd" => {
+            files = proposal_files(Proposal::Simd);
+            Features {
+                simd: true,
+                ..wasm2()
+            }
+        }
+        "relaxed-simd" => {
+            files = proposal_files(Proposal::RelaxedSimd);
+            Features {
+                simd: true,
+                relaxed_simd: true,
+                ..wasm2()
+            }
+        }
         other => {
             return Err(format!(
                 "unknown suite `{other}` (known: {})",
-                SUITE_NAMES.join(", ")
+                SUITE_NAMES
+                    .iter()
+                    .chain(&OPT_IN_SUITES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     };
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Suite {
-        name: SUITE_NAMES.iter().find(|n| **n == name).unwrap(),
+        name: SUITE_NAMES
+            .iter()
+            .chain(&OPT_IN_SUITES)
+            .find(|n| **n == name)
+            .unwrap(),
         features,
         files,
     })

@@ -19,6 +19,7 @@ pub const WASM_FEATURE_BITS: &[(u32, &str)] = &[
     (9, "multi-memory"),
     (10, "simd"),
     (11, "gc"),
+    (12, "relaxed-simd"),
 ];
 
 const KNOWN_BITS: u32 = {
@@ -71,6 +72,7 @@ impl WasmFeatures {
             multi_memory,
             simd,
             gc,
+            relaxed_simd,
         } = features;
         let flags = [
             mutable_global,
@@ -85,6 +87,7 @@ impl WasmFeatures {
             multi_memory,
             simd,
             gc,
+            relaxed_simd,
         ];
         WasmFeatures(
             flags
@@ -110,6 +113,7 @@ impl WasmFeatures {
             multi_memory: on(9),
             simd: on(10),
             gc: on(11),
+            relaxed_simd: on(12),
         }
     }
 }

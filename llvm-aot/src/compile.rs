@@ -273,6 +273,11 @@ pub fn compile_object(
         fma: has_fma(&opts),
     };
     translate_module(&cx, &llvm, module, functions.clone(), options, osr)?;
+    let arch = Arch::parse(&opts.triple).map(|(arch, _)| arch);
+    let mut helpers = match options.fma {
+        true => BTreeSet::new(),
+        false => crate::legalize::fma_through_helper(&cx, &llvm, arch == Ok(Arch::Riscv64))?,
+    };
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
     // (of the chunk starting at the first defined function).
     if functions.start == module.num_imported_funcs()
@@ -287,12 +292,14 @@ pub fn compile_object(
     let passes = format!("default<O{}>", opts.opt_level.min(3));
     llvm.run_passes(&passes, &machine, pass_options(opts.opt_level))
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
-    let helpers = match Arch::parse(&opts.triple) {
-        Ok((Arch::X86_64, _)) | Err(_) => BTreeSet::new(),
-        Ok((arch, _)) => {
-            crate::legalize::legalize(&cx, &llvm, Capabilities::of(&opts), arch == Arch::Riscv64)?
-        }
-    };
+    if let Ok(arch @ (Arch::Riscv32 | Arch::Riscv64)) = arch {
+        helpers.extend(crate::legalize::legalize(
+            &cx,
+            &llvm,
+            Capabilities::of(&opts),
+            arch == Arch::Riscv64,
+        )?);
+    }
     let buffer = machine
         .write_to_memory_buffer(&llvm, FileType::Object)
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;

@@ -1,7 +1,8 @@
 //! The fused multiply-add of relaxed SIMD (`relaxed_madd`, `relaxed_nmadd`),
-//! exact on every target: one instruction where the target has FMA; else,
-//! for f32 lanes, through f64 with round-to-odd, which LLVM expands inline
-//! (its `llvm.fma` would call `fmaf`, which compiled code cannot reach).
+//! exact on every target: one instruction where the target has FMA; else
+//! `llvm.fma` would call `fmaf`/`fma`, which compiled code cannot reach.
+//! There f32 lanes go through f64 with round-to-odd, inline, and f64 lanes
+//! through the runtime's `f64_fma` helper.
 //!
 //! Why round-to-odd: a product of two f32 is exact in f64, but rounding
 //! the f64 sum to nearest and then to f32 rounds twice and can miss by an
@@ -13,7 +14,6 @@
 use inkwell::IntPredicate;
 use inkwell::values::VectorValue;
 
-use super::super::TranslateError as CompileError;
 use super::super::func::FuncTranslator;
 use super::{Res, Shape};
 
@@ -32,11 +32,29 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         } else if s == Shape::F32 {
             self.fma_f32_round_to_odd(a, b, c)?
         } else {
-            return Err(CompileError::Unsupported(
-                "f64x2.relaxed_madd/nmadd on a target without FMA".into(),
-            ));
+            self.fma_f64_lanes(a, b, c)?
         };
         self.vpush(v)
+    }
+
+    /// Lane by lane through scalar `llvm.fma.f64` calls, which
+    /// `legalize::fma_through_helper` turns into calls of the runtime's
+    /// `f64_fma` helper (no exact f64 fma is cheap to build inline).
+    fn fma_f64_lanes(
+        &self,
+        a: VectorValue<'ctx>,
+        b: VectorValue<'ctx>,
+        c: VectorValue<'ctx>,
+    ) -> Res<VectorValue<'ctx>> {
+        let mut out = a;
+        for lane in 0..2 {
+            let at = self.i32().const_int(lane, false);
+            let [x, y, z] = [a, b, c].map(|v| self.b.build_extract_element(v, at, "lane"));
+            let f64t = self.cx.f64_type().into();
+            let r = self.call_intrinsic("llvm.fma", &[f64t], &[x?.into(), y?.into(), z?.into()])?;
+            out = self.b.build_insert_element(out, r, at, "fma")?;
+        }
+        Ok(out)
     }
 
     fn fma_f32_round_to_odd(

@@ -136,8 +136,8 @@ pub(crate) fn llvm_type<'ctx>(
 
 /// Whether native entries of type `ty` return their results in memory:
 /// through a pointer to 64-bit slots laid out like a value array (the
-/// encoding of `vm::to_slots`: a v128 takes two), their last parameter. Those with more than one result
-/// do. LLVM returns an aggregate in registers only while the target's
+/// encoding of `vm::to_slots`: a v128 takes two), their last parameter.
+/// Those with more than one result do. LLVM returns an aggregate in registers only while the target's
 /// return registers suffice (on x86_64, three i64) and otherwise through
 /// a hidden pointer of its own, with which it cannot make the guaranteed
 /// tail call that `return_call` needs (it aborts the process instead).

@@ -170,8 +170,10 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
         }
         "simd" => {
             files = proposal_files(Proposal::Simd);
+            // `simd_memory-multi.wast` declares two memories.
             Features {
                 simd: true,
+                multi_memory: true,
                 ..wasm2()
             }
         }

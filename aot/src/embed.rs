@@ -11,7 +11,8 @@
 //!   signature: what a function slot's `code` must hold;
 //! - `<prefix>_t<i>`: its array-call trampoline
 //!   `void (struct wamr_vmctx *, uint64_t *values)`: arguments in, results
-//!   out, one 64-bit slot each (i32/f32 zero-extended bit patterns);
+//!   out, one 64-bit slot each (i32/f32 zero-extended bit patterns; a
+//!   v128 takes two, low half first);
 //! - `<prefix>_<export>`: the trampoline of each exported function.
 //!
 //! The header gives the VM context layout (from `wamr_runtime::vmctx`, so
@@ -661,7 +662,7 @@ fn layout_section() -> String {
     }
     let _ = writeln!(
         h,
-        "struct wamr_global {{ uint64_t bits[2]; }} __attribute__((aligned(16)));\n\n/* Builtins (C calling convention of the target). A trap is recorded in\n * state->trap; compiled code returns at once when it finds it set. */\ntypedef uint64_t (*wamr_memory_grow_fn)(struct wamr_vmctx *vmctx, uint32_t memory, uint64_t delta_pages); /* old size in pages, or UINT64_MAX */\ntypedef void (*wamr_raise_trap_fn)(struct wamr_vmctx *vmctx, uint32_t trap, uint32_t func); /* trap 0: one is pending already; func: where it passed */\ntypedef void (*wamr_call_func_fn)(struct wamr_vmctx *vmctx, const struct wamr_funcref *func, uint64_t *values);\ntypedef uint64_t (*wamr_bulk_fn)(struct wamr_vmctx *vmctx, uint32_t op, uint32_t x, uint32_t y, uint64_t a, uint64_t b, uint64_t c);\n/* An array-call entry: arguments in, results out, a 64-bit slot each. */\ntypedef void (*wamr_array_call_fn)(struct wamr_vmctx *vmctx, uint64_t *values);\n"
+        "struct wamr_global {{ uint64_t bits[2]; }} __attribute__((aligned(16)));\n\n/* Builtins (C calling convention of the target). A trap is recorded in\n * state->trap; compiled code returns at once when it finds it set. */\ntypedef uint64_t (*wamr_memory_grow_fn)(struct wamr_vmctx *vmctx, uint32_t memory, uint64_t delta_pages); /* old size in pages, or UINT64_MAX */\ntypedef void (*wamr_raise_trap_fn)(struct wamr_vmctx *vmctx, uint32_t trap, uint32_t func); /* trap 0: one is pending already; func: where it passed */\ntypedef void (*wamr_call_func_fn)(struct wamr_vmctx *vmctx, const struct wamr_funcref *func, uint64_t *values);\ntypedef uint64_t (*wamr_bulk_fn)(struct wamr_vmctx *vmctx, uint32_t op, uint32_t x, uint32_t y, uint64_t a, uint64_t b, uint64_t c);\n/* An array-call entry: arguments in, results out, a 64-bit slot each (a v128 takes two, low half first). */\ntypedef void (*wamr_array_call_fn)(struct wamr_vmctx *vmctx, uint64_t *values);\n"
     );
     {
         use wamr_runtime::bulk::bulk_op::*;

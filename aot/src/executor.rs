@@ -265,10 +265,8 @@ pub fn call_published(
         "no native code published for the function"
     );
     let ty = store.func(func.id).ty().clone();
-    let mut values = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
-    for (slot, arg) in values.iter_mut().zip(args) {
-        *slot = arg.to_bits();
-    }
+    let mut values = vec![0u64; ty.value_array_len()];
+    Val::write_all_slots(args, &mut values);
     let vmctx = store.instance(func.instance).vmctx() as *mut VMContext;
     // SAFETY: the trampoline was compiled for this function with the
     // array-call signature and is kept mapped by the module's attached
@@ -279,8 +277,11 @@ pub fn call_published(
         let module = store.instance(func.instance).module().clone();
         return Err(trap.in_function(|| module.func_name(func.index)));
     }
-    for ((out, &ty), &bits) in results.iter_mut().zip(ty.results()).zip(&values) {
-        *out = Val::from_bits(ty, bits);
+    for (out, v) in results
+        .iter_mut()
+        .zip(Val::read_all_slots(ty.results(), &values))
+    {
+        *out = v;
     }
     Ok(())
 }

@@ -270,8 +270,14 @@ pub fn compile_object(
     let options = crate::translate::Options {
         inline_rounding: !has_rounding_instructions(&opts),
         memory32_guard: wamr_aot::target::guards_memory32(&opts.triple),
+        fma: has_fma(&opts),
     };
     translate_module(&cx, &llvm, module, functions.clone(), options, osr)?;
+    let arch = Arch::parse(&opts.triple).map(|(arch, _)| arch);
+    let mut helpers = match options.fma {
+        true => BTreeSet::new(),
+        false => crate::legalize::fma_through_helper(&cx, &llvm, arch == Ok(Arch::Riscv64))?,
+    };
     // A debugging aid: `WAMR_AOT_DUMP_IR=file` writes the unoptimised IR
     // (of the chunk starting at the first defined function).
     if functions.start == module.num_imported_funcs()
@@ -286,12 +292,14 @@ pub fn compile_object(
     let passes = format!("default<O{}>", opts.opt_level.min(3));
     llvm.run_passes(&passes, &machine, pass_options(opts.opt_level))
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
-    let helpers = match Arch::parse(&opts.triple) {
-        Ok((Arch::X86_64, _)) | Err(_) => BTreeSet::new(),
-        Ok((arch, _)) => {
-            crate::legalize::legalize(&cx, &llvm, Capabilities::of(&opts), arch == Arch::Riscv64)?
-        }
-    };
+    if let Ok(arch @ (Arch::Riscv32 | Arch::Riscv64)) = arch {
+        helpers.extend(crate::legalize::legalize(
+            &cx,
+            &llvm,
+            Capabilities::of(&opts),
+            arch == Arch::Riscv64,
+        )?);
+    }
     let buffer = machine
         .write_to_memory_buffer(&llvm, FileType::Object)
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
@@ -316,6 +324,24 @@ fn has_rounding_instructions(opts: &CompileOptions) -> bool {
         || ["+sse4.1", "+sse4.2", "+avx", "+avx2", "+avx512f"]
             .iter()
             .any(|f| features.contains(f))
+}
+
+/// Whether `opts`' target fuses multiply-add in hardware: x86_64 from
+/// x86-64-v3 or with `+fma`, RISC-V with F and D.
+fn has_fma(opts: &CompileOptions) -> bool {
+    let features: Vec<&str> = opts.features.split(',').map(str::trim).collect();
+    match Arch::parse(&opts.triple) {
+        Ok((Arch::X86_64, _)) => {
+            !features.contains(&"-fma")
+                && (matches!(opts.cpu.as_str(), "x86-64-v3" | "x86-64-v4")
+                    || features.contains(&"+fma"))
+        }
+        Ok(_) => {
+            let caps = Capabilities::of(opts);
+            caps.f32 && caps.f64
+        }
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]

@@ -179,6 +179,9 @@ helpers! {
     F64ConvertI32U f64_convert_i32_u(a: u32) -> u64 { f64::from(a).to_bits() }
     F64ConvertI64S f64_convert_i64_s(a: u64) -> u64 { (a as i64 as f64).to_bits() }
     F64ConvertI64U f64_convert_i64_u(a: u64) -> u64 { (a as f64).to_bits() }
+    // Fused: rounded once (relaxed SIMD's `f64x2.relaxed_madd` on targets
+    // without an FMA instruction).
+    F64Fma f64_fma(a: u64, b: u64, c: u64) -> u64 { f64b(a).mul_add(f64b(b), f64b(c)).to_bits() }
 }
 
 #[cfg(test)]
@@ -197,6 +200,14 @@ mod tests {
         assert_eq!(Helper::F32Min.name(), "f32_min");
         assert_eq!(Helper::F64Lt.params(), &[Width::W64, Width::W64]);
         assert_eq!(Helper::F64Lt.result(), Width::W32);
+    }
+
+    #[test]
+    fn f64_fma_rounds_once() {
+        // (1 + 2^-52)(1 - 2^-52) - 1 = -2^-104 exactly; unfused it is 0.
+        let (a, b) = (1.0 + f64::EPSILON, 1.0 - f64::EPSILON);
+        let r = f64_fma(a.to_bits(), b.to_bits(), (-1.0f64).to_bits());
+        assert_eq!(f64::from_bits(r), -(2f64.powi(-104)));
     }
 
     /// Edge values of each integer width, as bit patterns.

@@ -907,8 +907,8 @@ pub(crate) unsafe extern "C" fn builtin_raise_trap(vmctx: *mut VMContext, kind: 
 ///
 /// # Safety
 /// Compiled code of the current store (see [`Store::with_current`]) is
-/// running, `func` is a live slot of that store and `values` is large enough
-/// for the function's parameters and results.
+/// running, `func` is a live slot of that store and `values` is a value
+/// array of the function's type (`FuncType::value_array_len` slots).
 pub(crate) unsafe extern "C" fn builtin_call_func(
     vmctx: *mut VMContext,
     func: *const VMFuncRef,
@@ -923,21 +923,13 @@ pub(crate) unsafe extern "C" fn builtin_call_func(
     // Host functions see the calling instance (WASI finds its memory there).
     let caller = store.instance_of_vmctx(vmctx);
     let ty = store.func(id).ty().clone();
-    let args: Vec<Val> = ty
-        .params()
-        .iter()
-        .enumerate()
-        // SAFETY: `values` holds the arguments (guaranteed by the caller).
-        .map(|(i, &t)| Val::from_bits(t, unsafe { *values.add(i) }))
-        .collect();
+    // SAFETY: `values` holds the arguments and has room for the results,
+    // in slots (guaranteed by the caller).
+    let values = unsafe { std::slice::from_raw_parts_mut(values, ty.value_array_len()) };
+    let args: Vec<Val> = Val::read_all_slots(ty.params(), values).collect();
     let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
     match store.call_from(caller, id, &args, &mut results) {
-        Ok(()) => {
-            for (i, v) in results.iter().enumerate() {
-                // SAFETY: `values` has room for the results.
-                unsafe { *values.add(i) = v.to_bits() };
-            }
-        }
+        Ok(()) => Val::write_all_slots(&results, values),
         Err(trap) => {
             store.state.trap = trap.kind() as u32;
             store.pending_trap = Some(trap);

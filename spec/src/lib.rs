@@ -170,9 +170,9 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
         }
         "simd" => {
             files = proposal_files(Proposal::Simd);
+            // `simd_memory-multi.wast` declares two memories.
             Features {
                 simd: true,
-                // `simd_memory-multi.wast` uses two memories.
                 multi_memory: true,
                 ..wasm2()
             }

@@ -71,7 +71,10 @@ pub fn config(variant: Variant) -> Config {
 }
 
 pub fn runtime(variant: Variant) -> Runtime {
+    // In-process compiles: a crash is what the driver's child process is
+    // for, and a worker process per compile would slow every case.
     Runtime::with_config(config(variant))
+        .with_compiler(wamr_rs::plugin_compiler())
         .with_tier(variant.tier())
         .expect("every tier is built")
 }

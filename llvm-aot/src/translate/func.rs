@@ -283,15 +283,10 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
             .build_int_compare(IntPredicate::EQ, which, start, "start")?;
         self.b.build_conditional_branch(is_start, body, load)?;
         self.b.position_at_end(load);
-        let i64t = self.i64();
-        for (i, &ty) in self.local_types.clone().iter().enumerate() {
-            // SAFETY (IR): the frame has a slot per local.
-            let slot = unsafe {
-                self.b
-                    .build_gep(i64t, frame, &[i64t.const_int(i as u64, false)], "slot")?
-            };
-            let bits = self.b.build_load(i64t, slot, "osr")?.into_int_value();
-            let v = super::vm::from_slot(self.cx, &self.b, bits, ty)?;
+        let types = self.local_types.clone();
+        for (i, (at, ty)) in vm::slot_offsets(&types).enumerate() {
+            // The frame holds the locals in slots, a v128 in two.
+            let v = vm::load_slots(self.cx, &self.b, frame, at, ty)?;
             self.b.build_store(self.locals[i].0, v)?;
         }
         let osr = self.osr.as_ref().expect("OSR variant");
@@ -561,15 +556,9 @@ impl<'a, 'ctx> FuncTranslator<'a, 'ctx> {
     /// Returns `values`, the function's results.
     pub(super) fn return_values(&self, values: &[BasicValueEnum<'ctx>]) -> Res {
         if let Some(out) = self.results_out {
-            let i64t = self.i64();
-            for (i, (&v, &t)) in values.iter().zip(&self.results).enumerate() {
-                let bits = vm::to_slot(self.cx, &self.b, v, t)?;
-                // SAFETY (IR): the caller passes a slot per result.
-                let at = unsafe {
-                    self.b
-                        .build_gep(i64t, out, &[i64t.const_int(i as u64, false)], "out")?
-                };
-                self.b.build_store(at, bits)?;
+            // The caller passes slots for the results (see `results_in_memory`).
+            for ((at, t), &v) in vm::slot_offsets(&self.results).zip(values) {
+                vm::store_slots(self.cx, &self.b, out, at, v, t)?;
             }
             self.b.build_return(None)?;
             return Ok(());
@@ -971,7 +960,7 @@ pub(super) fn wasm_type(t: wasmparser::ValType) -> Res<ValType> {
         W::I64 => ValType::I64,
         W::F32 => ValType::F32,
         W::F64 => ValType::F64,
-        W::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+        W::V128 => ValType::V128,
         W::Ref(r) if r.is_func_ref() => ValType::FuncRef,
         W::Ref(_) => ValType::ExternRef,
     })

@@ -20,6 +20,7 @@ mod func;
 mod numeric;
 mod ops;
 mod rounding;
+mod simd;
 mod vm;
 
 use inkwell::AddressSpace;
@@ -129,14 +130,14 @@ pub(crate) fn llvm_type<'ctx>(
         }
         ValType::F32 => cx.f32_type().into(),
         ValType::F64 => cx.f64_type().into(),
-        ValType::V128 => return Err(CompileError::Unsupported("SIMD (v128)".into())),
+        ValType::V128 => simd::v128_type(cx).into(),
     })
 }
 
 /// Whether native entries of type `ty` return their results in memory:
-/// through a pointer to a 64-bit slot per result (the encoding of
-/// `vm::to_slot`), their last parameter. Those with more than one result
-/// do. LLVM returns an aggregate in registers only while the target's
+/// through a pointer to 64-bit slots laid out like a value array (the
+/// encoding of `vm::to_slots`: a v128 takes two), their last parameter.
+/// Those with more than one result do. LLVM returns an aggregate in registers only while the target's
 /// return registers suffice (on x86_64, three i64) and otherwise through
 /// a hidden pointer of its own, with which it cannot make the guaranteed
 /// tail call that `return_call` needs (it aborts the process instead).
@@ -186,6 +187,8 @@ pub struct Options {
     /// memory32 accesses need no bounds check: the runtime of the target
     /// reserves guard regions (`wamr_runtime::guard`).
     pub memory32_guard: bool,
+    /// The target has a fused multiply-add instruction (see `simd::fma`).
+    pub fma: bool,
 }
 
 /// Translates the defined functions `functions` (function indices) of
@@ -387,8 +390,7 @@ fn store_results<'ctx>(
         return Ok(());
     }
     if let (Some(v), [ty]) = (call.try_as_basic_value().basic(), fty.results()) {
-        let bits = vm::to_slot(cx, b, v, *ty)?;
-        b.build_store(values, bits)?;
+        vm::store_slots(cx, b, values, 0, v, *ty)?;
     }
     Ok(())
 }
@@ -412,14 +414,9 @@ fn build_trampoline<'ctx>(
     let vmctx = t.get_nth_param(0).unwrap().into_pointer_value();
     let values = t.get_nth_param(1).unwrap().into_pointer_value();
     let fty = module.func_type(index);
-    let i64t = cx.i64_type();
     let mut args = vec![vmctx.into()];
-    for (i, &p) in fty.params().iter().enumerate() {
-        // SAFETY (IR): `values` has a slot per parameter.
-        let slot =
-            unsafe { b.build_gep(i64t, values, &[i64t.const_int(i as u64, false)], "slot")? };
-        let bits = b.build_load(i64t, slot, "arg")?.into_int_value();
-        args.push(vm::from_slot(cx, &b, bits, p)?.into());
+    for (at, p) in vm::slot_offsets(fty.params()) {
+        args.push(vm::load_slots(cx, &b, values, at, p)?.into());
     }
     if results_in_memory(fty) {
         args.push(values.into());

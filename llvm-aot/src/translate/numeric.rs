@@ -376,11 +376,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             O::I32Extend8S | O::I64Extend8S => self.sign_extend_low(self.cx.i8_type())?,
             O::I32Extend16S | O::I64Extend16S => self.sign_extend_low(self.cx.i16_type())?,
             O::I64Extend32S => self.sign_extend_low(i32t)?,
-            other => {
-                return Err(CompileError::Unsupported(format!(
-                    "{other:?} is not supported by the AOT tier yet"
-                )));
-            }
+            other => self.simd(other)?,
         }
         Ok(())
     }

@@ -58,7 +58,7 @@ pub use host::{HostResult, IntoFunc, WithCaller};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use runtime::{Runtime, Tier};
-pub use typed::{TypedFunc, WasmTy, WasmTypeList};
+pub use typed::{TypedFunc, V128, WasmTy, WasmTypeList};
 /// The first bytes of every `.aot` file.
 pub use wamr_aot::container::MAGIC as AOT_MAGIC;
 /// Compiled code packaged for static linking: `embed::embed_kit`.

@@ -11,8 +11,9 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A Rust type that is one wasm value: `i32`, `i64`, `f32`, `f64`, and
-/// `u32`/`u64`, which are the same wasm types read as unsigned.
+/// A Rust type that is one wasm value: `i32`, `i64`, `f32`, `f64`,
+/// [`V128`], and `u32`/`u64`, which are the same wasm types read as
+/// unsigned.
 pub trait WasmTy: sealed::Sealed + Copy + Send + Sync + 'static {
     const VAL_TYPE: ValType;
     fn into_val(self) -> Val;
@@ -45,6 +46,24 @@ wasm_ty! {
     u64 => I64, u64::cast_signed, i64::cast_unsigned;
     f32 => F32, f32::to_bits, f32::from_bits;
     f64 => F64, f64::to_bits, f64::from_bits;
+    V128 => V128, |v: V128| v.0, V128;
+}
+
+/// A `v128` value: its 16 bytes as a little-endian `u128` (byte 0 of the
+/// vector is the lowest byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct V128(pub u128);
+
+impl V128 {
+    /// The vector of these 16 bytes, lane 0 first.
+    pub fn from_bytes(bytes: [u8; 16]) -> V128 {
+        V128(u128::from_le_bytes(bytes))
+    }
+
+    /// Its 16 bytes, lane 0 first.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_le_bytes()
+    }
 }
 
 /// The parameters or results of a typed function: `()`, one [`WasmTy`], or

@@ -179,9 +179,15 @@ fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
 /// Runs Sightglass program `folder/stem.wasm` in the interpreter and checks
 /// its output; then in every other mode, which must behave identically.
 fn sightglass(folder: &str, stem: &str) {
-    let reference = sightglass_in(INTERP, folder, stem);
+    sightglass_from(&bench_root().join("sightglass").join(folder), stem);
+}
+
+/// [`sightglass`] for the program `stem.wasm` in folder `source`.
+fn sightglass_from(source: &Path, stem: &str) {
+    let folder = source.file_name().unwrap().to_string_lossy();
+    let reference = sightglass_in(INTERP, source, stem);
     for mode in other_modes() {
-        let out = sightglass_in(mode, folder, stem);
+        let out = sightglass_in(mode, source, stem);
         assert!(
             out == reference,
             "{folder}/{stem}: {mode:?} differs from the interpreter \
@@ -196,11 +202,12 @@ fn sightglass(folder: &str, stem: &str) {
     }
 }
 
-/// Runs Sightglass program `folder/stem.wasm` in `mode` and checks its output.
-fn sightglass_in(mode: Mode, folder: &str, stem: &str) -> Output {
-    let source = bench_root().join("sightglass").join(folder);
+/// Runs Sightglass program `stem.wasm` of folder `source` in `mode` and
+/// checks its output.
+fn sightglass_in(mode: Mode, source: &Path, stem: &str) -> Output {
+    let folder = source.file_name().unwrap().to_string_lossy();
     let scratch = tempfile::tempdir().unwrap();
-    copy_files(&source, scratch.path());
+    copy_files(source, scratch.path());
     let wasm = scratch.path().join(format!("{stem}.wasm"));
     let out = run_command_in(mode, &wasm, Some(scratch.path()));
     assert_eq!(out.exit_code, 0, "{stem}: exit code");
@@ -270,6 +277,24 @@ sightglass_tests! {
     shootout_switch: "shootout" / "shootout-switch"; // 0.19 s
     shootout_xblabla20: "shootout" / "shootout-xblabla20"; // 0.02 s
     shootout_xchacha20: "shootout" / "shootout-xchacha20"; // 0.03 s
+}
+
+/// The Sightglass programs built for wasm SIMD (`../shared/simd`).
+fn simd_program(folder: &str) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/simd")
+        .join(folder);
+    sightglass_from(&source, "benchmark");
+}
+
+#[test]
+fn blake3_simd() {
+    simd_program("blake3-simd"); // 0.09 s
+}
+
+#[test]
+fn intgemm_simd() {
+    simd_program("intgemm-simd"); // 0.2 s
 }
 
 #[test]

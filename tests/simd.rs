@@ -343,3 +343,39 @@ fn relaxed_operations_have_the_shared_deterministic_results() {
         assert_eq!(i16x8(v128(&r[0]))[..2], [i16::MAX, 0x2000]);
     }
 }
+
+/// `V128` as a typed parameter and result, in every tier.
+#[test]
+fn typed_v128_parameters_and_results() {
+    let wasm = wat::parse_str(
+        r#"(module (func (export "add") (param v128 i32) (result v128 i32)
+              (i32x4.add (local.get 0) (i32x4.splat (local.get 1))) (local.get 1)))"#,
+    )
+    .unwrap();
+    for tier in [
+        wamr_rs::Tier::Interp,
+        wamr_rs::Tier::Aot,
+        wamr_rs::Tier::Auto,
+    ] {
+        let runtime = wamr_rs::Runtime::new().with_tier(tier).unwrap();
+        let module = runtime.load(&wasm).unwrap();
+        let mut store = runtime.new_store();
+        let instance = wamr_rs::Linker::new()
+            .instantiate(&mut store, &module)
+            .unwrap();
+        let add = instance
+            .get_typed_func::<(wamr_rs::V128, i32), (wamr_rs::V128, i32)>(&store, "add")
+            .unwrap();
+        let lanes = |l: [u32; 4]| {
+            let mut b = [0u8; 16];
+            for (chunk, v) in b.chunks_exact_mut(4).zip(l) {
+                chunk.copy_from_slice(&v.to_le_bytes());
+            }
+            wamr_rs::V128::from_bytes(b)
+        };
+        let out = add
+            .call(&mut store, (lanes([1, 2, 3, u32::MAX]), 5))
+            .unwrap();
+        assert_eq!(out, (lanes([6, 7, 8, 4]), 5), "{tier:?}");
+    }
+}

@@ -40,6 +40,12 @@ fn parse_value(ty: ValType, s: &str) -> Result<Val> {
         ),
         ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
         ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        // As printed: the 128 bits as one hexadecimal number.
+        ValType::V128 => Val::V128(
+            s.strip_prefix("0x")
+                .and_then(|h| u128::from_str_radix(h, 16).ok())
+                .ok_or_else(bad)?,
+        ),
         _ => bail!("arguments of type {ty} cannot be given on the command line"),
     })
 }

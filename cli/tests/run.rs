@@ -607,3 +607,27 @@ fn a_compiler_crash_ends_only_the_worker() {
     assert!(err.contains("SIGABRT"), "{err}");
     assert!(err.contains("failed: stays interpreted"), "{err}");
 }
+
+/// `--invoke` takes and prints a `v128` as one hexadecimal number.
+#[test]
+fn invoke_takes_and_prints_v128() {
+    let dir = with_file(
+        "v.wat",
+        r#"(module (func (export "f") (param v128) (result v128)
+             (i64x2.add (local.get 0) (v128.const i64x2 1 2))))"#,
+    );
+    let out = wamr(
+        dir.path(),
+        &[
+            "run",
+            "--invoke",
+            "f",
+            "v.wat",
+            "0x00000000000000100000000000000020",
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out).trim(), "0x00000000000000120000000000000021");
+    let out = wamr(dir.path(), &["run", "--invoke", "f", "v.wat", "12"]);
+    assert_error(&out, 1, &["`12` is not a valid v128"]);
+}

@@ -2,7 +2,8 @@
 //! every tier honours.
 
 /// WebAssembly features the validator accepts. Defaults: the wasm 2.0 core
-/// plus memory64, table64, extended-const, tail calls and multi-memory.
+/// (with fixed-width SIMD) plus relaxed SIMD, memory64, table64,
+/// extended-const, tail calls and multi-memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Features {
     pub mutable_global: bool,
@@ -16,7 +17,7 @@ pub struct Features {
     pub extended_const: bool,
     pub tail_call: bool,
     pub multi_memory: bool,
-    /// Fixed-width SIMD. Validated when enabled, but no tier executes it yet.
+    /// Fixed-width (128-bit) SIMD, part of wasm 2.0: every tier runs it.
     pub simd: bool,
     /// Relaxed SIMD (needs `simd`): each instruction has one result in
     /// every tier, whatever the CPU.
@@ -41,8 +42,8 @@ impl Default for Features {
             extended_const: true,
             tail_call: true,
             multi_memory: true,
-            simd: false,
-            relaxed_simd: false,
+            simd: true,
+            relaxed_simd: true,
             gc: false,
         }
     }

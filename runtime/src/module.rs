@@ -280,14 +280,7 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Error {
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
-    let msg = e.message();
-    if msg.contains("SIMD support is not enabled") {
-        return Error::Unsupported(format!(
-            "SIMD (v128) is not supported by this runtime yet (at offset {:#x})",
-            e.offset()
-        ));
-    }
-    Error::Invalid(format!("{msg} (at offset {:#x})", e.offset()))
+    Error::Invalid(format!("{} (at offset {:#x})", e.message(), e.offset()))
 }
 
 fn to_usize_range(r: Range<u64>) -> Range<usize> {

@@ -64,19 +64,17 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The suites a run without `--suite` covers, in run order.
-pub const SUITE_NAMES: [&str; 6] = [
+/// The names of all suites, in run order.
+pub const SUITE_NAMES: [&str; 8] = [
     "wasm-v2",
     "memory64",
     "shared-memory64",
     "extended-const",
     "tail-call",
     "multi-memory",
+    "simd",
+    "relaxed-simd",
 ];
-
-/// Suites run only when named (`--suite`), until every tier passes them:
-/// SIMD and relaxed SIMD (issue 17).
-pub const OPT_IN_SUITES: [&str; 2] = ["simd", "relaxed-simd"];
 
 fn wasm2() -> Features {
     Features {
@@ -84,6 +82,7 @@ fn wasm2() -> Features {
         extended_const: false,
         tail_call: false,
         multi_memory: false,
+        relaxed_simd: false,
         ..Features::default()
     }
 }
@@ -118,8 +117,6 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
         }
         "memory64" => {
             files = proposal_files(Proposal::Memory64);
-            // SIMD is a later issue; its file is excluded, not skipped silently.
-            files.retain(|f| !f.name.starts_with("simd"));
             Features {
                 memory64: true,
                 ..wasm2()
@@ -188,22 +185,13 @@ pub fn load_suite(name: &str, shared: &Path) -> Result<Suite, String> {
         other => {
             return Err(format!(
                 "unknown suite `{other}` (known: {})",
-                SUITE_NAMES
-                    .iter()
-                    .chain(&OPT_IN_SUITES)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                SUITE_NAMES.join(", ")
             ));
         }
     };
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Suite {
-        name: SUITE_NAMES
-            .iter()
-            .chain(&OPT_IN_SUITES)
-            .find(|n| **n == name)
-            .unwrap(),
+        name: SUITE_NAMES.iter().find(|n| **n == name).unwrap(),
         features,
         files,
     })

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use wamr_rs::{Tier, TierUpPolicy};
-use wamr_spec::{OPT_IN_SUITES, SUITE_NAMES, Summary, default_shared_dir, load_suite, run_suite};
+use wamr_spec::{SUITE_NAMES, Summary, default_shared_dir, load_suite, run_suite};
 
 #[derive(Parser)]
 #[command(about = "Run the WebAssembly spec testsuite against a wamr-rs tier")]
@@ -13,9 +13,8 @@ struct Args {
     /// Tier to run: interp, aot or auto.
     #[arg(long, default_value = "interp")]
     tier: Tier,
-    /// Run only this suite (repeatable); default: all but the opt-in
-    /// `simd` and `relaxed-simd`.
-    #[arg(long = "suite", value_parser = clap::builder::PossibleValuesParser::new(SUITE_NAMES.iter().chain(&OPT_IN_SUITES)))]
+    /// Run only this suite (repeatable); default: all.
+    #[arg(long = "suite", value_parser = clap::builder::PossibleValuesParser::new(SUITE_NAMES))]
     suites: Vec<String>,
     /// Run only files whose `suite/file.wast` label contains this text.
     #[arg(long)]

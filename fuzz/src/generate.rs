@@ -70,9 +70,10 @@ pub fn smith_config(flavor: Flavor) -> Config {
         memory64_enabled: flavor == Flavor::Memory64,
         max_memories: 2, // multi-memory
         max_tables: 2,
-        // Not run by wamr-rs (or only a sliver of GC): keep out.
-        simd_enabled: false,
+        simd_enabled: true,
+        // Not compared with wasmi, whose relaxed results may differ.
         relaxed_simd_enabled: false,
+        // Not run by wamr-rs (or only a sliver of GC): keep out.
         threads_enabled: false,
         shared_everything_threads_enabled: false,
         exceptions_enabled: false,

@@ -103,7 +103,8 @@ fn arg(rng: &mut Rng, ty: ValType) -> Value {
             0x43e0_0000_0000_0000,
         ])),
         ValType::F64 => Value::f64(bits >> 1),
-        ValType::V128 => Value::V128,
+        ValType::V128 if edge => Value::V128(pick(&[0, u64::MAX, 0x8000_0000_8000_0000]).into()),
+        ValType::V128 => Value::V128(u128::from(bits) | u128::from(rng.next_u64()) << 64),
         ValType::Ref(_) => Value::Ref { null: true },
     }
 }

@@ -11,11 +11,14 @@ pub enum Value {
     I64(i64),
     F32(u32),
     F64(u64),
-    /// Never generated (SIMD is off), kept so every type has a value.
-    V128,
+    /// Compared bit for bit: wasm-smith canonicalises the NaNs of vector
+    /// float operations as of scalar ones.
+    V128(u128),
     Ref {
         null: bool,
     },
+    /// An export the engine did not find.
+    Missing,
 }
 
 impl Value {
@@ -38,8 +41,9 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(v) => write!(f, "f32:{:#x}({})", v, f32::from_bits(*v)),
             Value::F64(v) => write!(f, "f64:{:#x}({})", v, f64::from_bits(*v)),
-            Value::V128 => f.write_str("v128"),
+            Value::V128(v) => write!(f, "v128:{v:#034x}"),
             Value::Ref { null } => f.write_str(if *null { "ref.null" } else { "ref" }),
+            Value::Missing => f.write_str("missing"),
         }
     }
 }

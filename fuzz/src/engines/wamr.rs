@@ -134,7 +134,7 @@ pub fn run_module(runtime: &Runtime, module: &Module, plan: &Plan, seed: u64) ->
             .map(|name| {
                 instance
                     .global(&store, name)
-                    .map_or(Value::V128, |g| from_val(store.global(g).get()))
+                    .map_or(Value::Missing, |g| from_val(store.global(g).get()))
             })
             .collect();
         let memories = plan
@@ -188,8 +188,8 @@ fn to_val(v: Value) -> Val {
         Value::I64(x) => Val::I64(x),
         Value::F32(x) => Val::F32(x),
         Value::F64(x) => Val::F64(x),
-        Value::V128 => Val::V128(0),
-        Value::Ref { .. } => Val::Ref(RawRef::NULL),
+        Value::V128(v) => Val::V128(v),
+        Value::Ref { .. } | Value::Missing => Val::Ref(RawRef::NULL),
     }
 }
 
@@ -199,7 +199,7 @@ fn from_val(v: Val) -> Value {
         Val::I64(x) => Value::I64(x),
         Val::F32(x) => Value::f32(x),
         Val::F64(x) => Value::f64(x),
-        Val::V128(_) => Value::V128,
+        Val::V128(v) => Value::V128(v),
         Val::Ref(r) => Value::Ref { null: r.is_null() },
     }
 }

@@ -32,8 +32,12 @@ pub fn check(bytes: &[u8], seed: u64) -> Outcome {
             "wamr-rs loaded a module that wasmparser with every feature refuses",
         );
     };
-    if runs_out_of_fuel(&wasmi::run(bytes, &plan, seed, Some(REFERENCE_FUEL))) {
-        return Outcome::Skip("may not terminate".into());
+    match wasmi::run_unless_panic(bytes, &plan, seed, Some(REFERENCE_FUEL)) {
+        None => return Outcome::Skip("the reference engine panicked".into()),
+        Some(trace) if runs_out_of_fuel(&trace) => {
+            return Outcome::Skip("may not terminate".into());
+        }
+        Some(_) => {}
     }
     match wamr::run_module(&runtime, &module, &plan, seed) {
         Trace::Ran { .. } | Trace::NotInstantiated(_) | Trace::Rejected(_) => Outcome::Pass,

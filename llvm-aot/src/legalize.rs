@@ -37,6 +37,46 @@ pub fn legalize<'ctx>(
     caps: Capabilities,
     signext_i32: bool,
 ) -> Res<BTreeSet<Helper>> {
+    rewrite_each(cx, llvm, caps, signext_i32, |rewriter, inst| {
+        rewriter.rewrite(inst)
+    })
+}
+
+/// Replaces every scalar `llvm.fma.f64` call of `llvm` by the `f64_fma`
+/// helper; returns the helpers the code now calls. For targets without a
+/// fused multiply-add instruction, where LLVM would call `fma` (the
+/// translator emits these calls only there, see `simd::fma`). It runs
+/// before optimisation, so that no pass joins lanes into a vector `fma`.
+pub fn fma_through_helper<'ctx>(
+    cx: &'ctx Context,
+    llvm: &Module<'ctx>,
+    signext_i32: bool,
+) -> Res<BTreeSet<Helper>> {
+    let caps = Capabilities::for_target("x86_64", "");
+    rewrite_each(cx, llvm, caps, signext_i32, |rewriter, inst| {
+        let callee = CallSiteValue::try_from(inst)
+            .ok()
+            .and_then(|c| c.get_called_fn_value());
+        if callee.is_some_and(|f| f.get_name().to_bytes() == b"llvm.fma.f64") {
+            let args: Vec<_> = (0..3)
+                .map(|i| inst.get_operand(i).and_then(|o| o.value()))
+                .collect();
+            rewriter.replace_float(inst, Helper::F64Fma, &args)?;
+        }
+        Ok(())
+    })
+}
+
+/// Calls `rewrite` on every instruction of every function `llvm` defines,
+/// with a rewriter for that function; returns the helpers the rewrites
+/// call.
+fn rewrite_each<'ctx>(
+    cx: &'ctx Context,
+    llvm: &Module<'ctx>,
+    caps: Capabilities,
+    signext_i32: bool,
+    mut rewrite: impl FnMut(&mut Rewriter<'_, 'ctx>, InstructionValue<'ctx>) -> Res,
+) -> Res<BTreeSet<Helper>> {
     let mut used = BTreeSet::new();
     let b = cx.create_builder();
     let mut func = llvm.get_first_function();
@@ -57,52 +97,7 @@ pub fn legalize<'ctx>(
             let mut next = block.get_first_instruction();
             while let Some(inst) = next {
                 next = inst.get_next_instruction();
-                rewriter.rewrite(inst)?;
-            }
-        }
-    }
-    Ok(used)
-}
-
-/// Replaces every scalar `llvm.fma.f64` call of `llvm` by the `f64_fma`
-/// helper; returns the helpers the code now calls. For targets without a
-/// fused multiply-add instruction, where LLVM would call `fma` (the
-/// translator emits these calls only there, see `simd::fma`). It runs
-/// before optimisation, so that no pass joins lanes into a vector `fma`.
-pub fn fma_through_helper<'ctx>(
-    cx: &'ctx Context,
-    llvm: &Module<'ctx>,
-    signext_i32: bool,
-) -> Res<BTreeSet<Helper>> {
-    let mut used = BTreeSet::new();
-    let b = cx.create_builder();
-    let mut func = llvm.get_first_function();
-    while let Some(f) = func {
-        func = f.get_next_function();
-        let Some(vmctx) = f.get_first_param().filter(|p| p.is_pointer_value()) else {
-            continue;
-        };
-        let mut rewriter = Rewriter {
-            cx,
-            b: &b,
-            caps: Capabilities::for_target("x86_64", ""),
-            signext_i32,
-            vmctx: vmctx.into_pointer_value(),
-            used: &mut used,
-        };
-        for block in f.get_basic_blocks() {
-            let mut next = block.get_first_instruction();
-            while let Some(inst) = next {
-                next = inst.get_next_instruction();
-                let callee = CallSiteValue::try_from(inst)
-                    .ok()
-                    .and_then(|c| c.get_called_fn_value());
-                if callee.is_some_and(|f| f.get_name().to_bytes() == b"llvm.fma.f64") {
-                    let args: Vec<_> = (0..3)
-                        .map(|i| inst.get_operand(i).and_then(|o| o.value()))
-                        .collect();
-                    rewriter.replace_float(inst, Helper::F64Fma, &args)?;
-                }
+                rewrite(&mut rewriter, inst)?;
             }
         }
     }

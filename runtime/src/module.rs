@@ -643,9 +643,18 @@ mod tests {
     }
 
     #[test]
-    fn simd_is_reported_as_unsupported() {
-        let err = module("(module (func (drop (v128.const i64x2 0 0))))").unwrap_err();
-        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+    fn simd_is_valid_by_default_and_invalid_when_off() {
+        let text = "(module (func (drop (v128.const i64x2 0 0))))";
+        assert!(module(text).is_ok());
+        let bytes = wat::parse_str(text).unwrap();
+        let off = crate::Features {
+            simd: false,
+            relaxed_simd: false,
+            ..Default::default()
+        };
+        let err = Module::new(&Config::default().with_features(off), &bytes).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+        assert!(err.to_string().contains("SIMD"), "{err}");
     }
 
     #[test]

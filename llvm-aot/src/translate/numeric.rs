@@ -174,8 +174,28 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         } else {
             self.b.build_float_to_unsigned_int(x, to, "trunc")?
         };
-        self.push(v);
+        self.push(self.opaque_int(v));
         Ok(())
+    }
+
+    /// `v` behind a `freeze`, which LLVM does not look through when it
+    /// folds a conversion back to float: LLVM 19 folds `fptoui (uitofp
+    /// (fptosi x))` to `fptosi x` as if the round trip were exact, which it
+    /// is not for negative `x` (the unsigned value has 64 significant
+    /// bits), and the wasm result then differs from the interpreter's
+    /// (found by the differential fuzzer, seed 100643). The value is in
+    /// range here, so `freeze` changes nothing else.
+    fn opaque_int(&self, v: IntValue<'ctx>) -> IntValue<'ctx> {
+        use inkwell::values::AsValueRef;
+        // SAFETY: the builder is positioned and `v` is a live value of its
+        // context; LLVMBuildFreeze returns a new value of `v`'s type.
+        unsafe {
+            IntValue::new(inkwell::llvm_sys::core::LLVMBuildFreeze(
+                self.b.as_mut_ptr(),
+                v.as_value_ref(),
+                c"frozen".as_ptr(),
+            ))
+        }
     }
 
     /// Sets the quiet bit of a NaN on top of the stack.

@@ -124,20 +124,20 @@ impl FuncType {
 }
 
 impl fmt::Display for FuncType {
+    /// In the text format: `(func (param i32 i64) (result f32))`, an empty
+    /// list left out (`(func)`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |items: &[ValType]| {
-            items
-                .iter()
-                .map(ValType::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        write!(
-            f,
-            "(func (param {}) (result {}))",
-            list(&self.params),
-            list(&self.results)
-        )
+        f.write_str("(func")?;
+        for (keyword, items) in [("param", &self.params), ("result", &self.results)] {
+            if !items.is_empty() {
+                write!(f, " ({keyword}")?;
+                for item in items.iter() {
+                    write!(f, " {item}")?;
+                }
+                f.write_str(")")?;
+            }
+        }
+        f.write_str(")")
     }
 }
 
@@ -275,5 +275,25 @@ impl fmt::Display for ExternType {
             ExternType::Memory(t) => t.fmt(f),
             ExternType::Global(t) => t.fmt(f),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn func_types_print_in_the_text_format() {
+        let show = |p: &[ValType], r: &[ValType]| FuncType::new(p.to_vec(), r.to_vec()).to_string();
+        assert_eq!(show(&[], &[]), "(func)");
+        assert_eq!(
+            show(&[ValType::I32, ValType::V128], &[]),
+            "(func (param i32 v128))"
+        );
+        assert_eq!(show(&[], &[ValType::F64]), "(func (result f64))");
+        assert_eq!(
+            show(&[ValType::I64], &[ValType::I32, ValType::F32]),
+            "(func (param i64) (result i32 f32))"
+        );
     }
 }

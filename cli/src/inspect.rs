@@ -87,8 +87,8 @@ fn describe(m: &Module) -> String {
     out
 }
 
-/// Proposals the module's declarations rely on (what can be seen without
-/// reading code bodies).
+/// Proposals the module relies on: what its declarations show, and SIMD
+/// from its code too.
 fn features_used(m: &Module) -> Vec<&'static str> {
     let mut used = vec!["mvp"];
     if m.memories().iter().any(|t| t.index == IndexType::I64)
@@ -110,13 +110,18 @@ fn features_used(m: &Module) -> Vec<&'static str> {
     if uses_refs {
         used.push("reference-types");
     }
-    if m.types().iter().any(|t| {
+    let (simd_code, relaxed_code) = simd_in_code(m);
+    let simd_types = m.types().iter().any(|t| {
         t.params()
             .iter()
             .chain(t.results())
             .any(|&v| v == ValType::V128)
-    }) {
+    });
+    if simd_code || simd_types {
         used.push("simd");
+    }
+    if relaxed_code {
+        used.push("relaxed-simd");
     }
     if !m.data().is_empty()
         && m.data()
@@ -131,4 +136,30 @@ fn features_used(m: &Module) -> Vec<&'static str> {
         used.push("mutable-global");
     }
     used
+}
+
+/// Whether any function body has a SIMD instruction, and a relaxed one.
+fn simd_in_code(m: &Module) -> (bool, bool) {
+    let (mut simd, mut relaxed) = (false, false);
+    for func in m.num_imported_funcs()..m.num_funcs() {
+        let Some(body) = m.func_body(func) else {
+            continue;
+        };
+        let bytes = &m.bytes()[body.range.clone()];
+        let reader = wasmparser::BinaryReader::new(bytes, body.range.start as u64);
+        let Ok(ops) = wasmparser::FunctionBody::new(reader).get_operators_reader() else {
+            continue;
+        };
+        for op in ops.into_iter().map_while(Result::ok) {
+            // wasmparser names every vector instruction by its lane shape.
+            let name = format!("{op:?}");
+            const SHAPES: [&str; 7] =
+                ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"];
+            if SHAPES.iter().any(|s| name.starts_with(s)) {
+                simd = true;
+                relaxed |= name.contains("Relaxed");
+            }
+        }
+    }
+    (simd, relaxed)
 }

@@ -631,3 +631,31 @@ fn invoke_takes_and_prints_v128() {
     let out = wamr(dir.path(), &["run", "--invoke", "f", "v.wat", "12"]);
     assert_error(&out, 1, &["`12` is not a valid v128"]);
 }
+
+/// `inspect` finds SIMD and relaxed SIMD in code, not only in signatures.
+#[test]
+fn inspect_lists_the_simd_a_module_uses() {
+    let features = |wat: &str| {
+        let dir = with_file("m.wat", wat);
+        let out = wamr(dir.path(), &["inspect", "m.wat"]);
+        assert_success(&out);
+        let text = stdout(&out);
+        let line = text.lines().find(|l| l.starts_with("features used:"));
+        line.unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        features("(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 7 0))))"),
+        "features used: mvp, simd"
+    );
+    assert_eq!(
+        features(
+            "(module (func (result i32) (i32x4.extract_lane 0
+               (i8x16.relaxed_swizzle (v128.const i64x2 7 0) (v128.const i64x2 0 0)))))"
+        ),
+        "features used: mvp, simd, relaxed-simd"
+    );
+    assert_eq!(
+        features("(module (func (result i32) (i32.const 1)))"),
+        "features used: mvp"
+    );
+}

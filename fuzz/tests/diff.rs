@@ -139,3 +139,27 @@ fn trap_function_names_compare_only_when_asked() {
         Outcome::Fail { .. }
     ));
 }
+
+/// Seed 128238 made wasmi 2.0 differ from every tier: its `if` with a
+/// parameter and no `else` passes a stale register through
+/// (`fuzz/known/`). wasmtime agrees with the value asserted here.
+#[test]
+fn wasmi_if_param_bug_is_not_ours() {
+    let wat = include_str!("../known/wasmi-if-param-128238.wat");
+    let wasm = wat::parse_str(wat).unwrap();
+    let mut plan = Plan::new(&wasm, 128238).unwrap();
+    plan.calls.retain(|c| c.export == "6");
+    plan.calls[0].args = vec![Value::I64(8569932961743369420), Value::I32(1)];
+    for (variant, trace) in traces(&wasm, &plan) {
+        let Trace::Ran { calls, .. } = &trace else {
+            panic!("{}: {trace:?}", variant.name());
+        };
+        assert_eq!(
+            calls[0].result,
+            Ok(vec![Value::I64(64)]),
+            "{}",
+            variant.name()
+        );
+        assert_eq!(calls[0].globals, vec![Value::I32(1)], "{}", variant.name());
+    }
+}

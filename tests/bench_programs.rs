@@ -121,6 +121,11 @@ fn run_command(tier: Tier, wasm: &Path, preopen: Option<&Path>) -> Output {
 
 /// Runs the WASI command `wasm` in `mode`, with `preopen` (if any) as `.`.
 fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
+    run_command_with_args(mode, wasm, preopen, &[])
+}
+
+/// [`run_command_in`] with command-line arguments after the program name.
+fn run_command_with_args(mode: Mode, wasm: &Path, preopen: Option<&Path>, args: &[&str]) -> Output {
     let config = Config {
         tier_up: mode.tier_up,
         ..Config::default()
@@ -136,6 +141,7 @@ fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
     let mut builder = WasiCtxBuilder::new();
     builder
         .arg(wasm.file_name().unwrap().to_string_lossy())
+        .args(args.iter().copied())
         .stdout(stdout.clone())
         .stderr(stderr.clone())
         // Random bytes and clocks land in memory: the same every run.
@@ -295,6 +301,108 @@ fn blake3_simd() {
 #[test]
 fn intgemm_simd() {
     simd_program("intgemm-simd"); // 0.2 s
+}
+
+/// The project's own kernels (`benches/kernels/`): `(group, name, checksum)`
+/// of their native builds, from `expected.txt`.
+fn native_checksums(group: &str) -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/kernels");
+    fs::read_to_string(dir.join("expected.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [g, name, sum] if g == group => Some((name.to_string(), sum.to_string())),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// `benches/kernels/kernels.c` built with `-msimd128` (auto-vectorised),
+/// at 1% of its benchmark size: every kernel's checksum equals the native
+/// build's in every mode, and the modes leave the same memory.
+#[test]
+fn auto_vectorised_kernels_match_native() {
+    let wasm = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/kernels/kernels-simd128.wasm");
+    let expected = native_checksums("kernels");
+    assert_eq!(expected.len(), 6, "expected.txt lists the six kernels");
+    let run = |mode: Mode| {
+        let out = run_command_with_args(mode, &wasm, None, &["all", "1"]);
+        assert_eq!(out.exit_code, 0, "{mode:?}");
+        // Lines are `name seconds checksum`; the seconds come from the clock.
+        let checksums: Vec<(String, String)> = String::from_utf8(out.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                (w[0].to_string(), w[2].to_string())
+            })
+            .collect();
+        assert_eq!(checksums, expected, "{mode:?}");
+        out.memory_hash
+    };
+    let reference = run(INTERP);
+    for mode in [
+        Mode {
+            tier: Tier::Aot,
+            ..INTERP
+        },
+        auto(0, true),
+        auto(1, false),
+    ] {
+        assert_eq!(
+            run(mode),
+            reference,
+            "{mode:?}: memory differs from the interpreter"
+        );
+    }
+}
+
+/// The hand-written `wasm_simd128.h` kernels (`benches/kernels/simd.c`:
+/// byte search, 16-bit dot product, f32 matrix multiply, hex encoding with
+/// swizzles and shuffles, saturating narrowing) give the native build's
+/// checksums in every mode and leave the same memory.
+#[test]
+fn hand_written_simd_kernels_match_native() {
+    let wasm =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/kernels/simd.wasm")).unwrap();
+    let expected = native_checksums("simd");
+    assert_eq!(expected.len(), 5, "expected.txt lists the five kernels");
+    let run = |mode: Mode| {
+        let config = Config {
+            tier_up: mode.tier_up,
+            ..Config::default()
+        };
+        let runtime = Runtime::with_config(config)
+            .with_compiler(compiler())
+            .with_tier(mode.tier)
+            .expect("tier available");
+        let module = runtime.load(&wasm).unwrap();
+        let mut store = runtime.new_store();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        for (name, checksum) in &expected {
+            let result = instance
+                .call(&mut store, name, &[wamr_rs::Val::I32(3)])
+                .unwrap_or_else(|e| panic!("{name} in {mode:?}: {e}"));
+            let wamr_rs::Val::I64(got) = result[0] else {
+                panic!("{name}: {result:?}");
+            };
+            assert_eq!((got as u64).to_string(), *checksum, "{name} in {mode:?}");
+        }
+        let memory = instance.memory(&store, "memory").expect("exported memory");
+        let mut hasher = std::hash::DefaultHasher::new();
+        store.memory(memory).data().hash(&mut hasher);
+        hasher.finish()
+    };
+    let reference = run(INTERP);
+    for mode in other_modes() {
+        assert_eq!(
+            run(mode),
+            reference,
+            "{mode:?}: memory differs from the interpreter"
+        );
+    }
 }
 
 #[test]

@@ -58,9 +58,40 @@ fn memory_loop(c: &mut Criterion) {
     group.finish();
 }
 
+/// The hand-written SIMD kernels of `benches/kernels/simd.c`, one group
+/// each; `benches/simd.py` prints the ratios.
+fn simd_kernels(c: &mut Criterion) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/simd.wasm");
+    let wasm = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    // Rounds per call: tens of milliseconds each in the interpreter.
+    let kernels = [
+        ("count_byte", 40),
+        ("dot_i16", 400),
+        ("matmul_f32", 20),
+        ("hex_encode", 20),
+        ("brighten", 20),
+    ];
+    for (name, rounds) in kernels {
+        let mut group = c.benchmark_group(format!("simd-{name}"));
+        group.sample_size(10);
+        let (mut store, inst) = wamr_instance(&wasm);
+        group.bench_function("wamr-interp", |b| {
+            b.iter(|| inst.call(&mut store, name, &[Val::I32(rounds)]).unwrap())
+        });
+        let (mut wstore, winst) = wasmi_instance(&wasm);
+        let wrun = winst.get_typed_func::<i32, i64>(&wstore, name).unwrap();
+        group.bench_function("wasmi", |b| {
+            b.iter(|| wrun.call(&mut wstore, rounds).unwrap())
+        });
+        group.finish();
+    }
+}
+
 /// Instantiates `wasm` in wasmi, providing `env.clock_ms`.
 pub fn wasmi_instance(wasm: &[u8]) -> (wasmi::Store<()>, wasmi::Instance) {
-    let engine = wasmi::Engine::default();
+    let mut config = wasmi::Config::default();
+    config.wasm_simd(true);
+    let engine = wasmi::Engine::new(&config);
     let module = wasmi::Module::new(&engine, wasm).expect("valid module");
     let mut store = wasmi::Store::new(&engine, ());
     let mut linker = wasmi::Linker::<()>::new(&engine);
@@ -87,5 +118,12 @@ fn translation(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, coremark, fib, memory_loop, translation);
+criterion_group!(
+    benches,
+    coremark,
+    fib,
+    memory_loop,
+    simd_kernels,
+    translation
+);
 criterion_main!(benches);

@@ -180,6 +180,9 @@ instrs! {
     /// `v128.load` / `v128.store` on memory 0 with a 32-bit offset.
     V128Load { dst: Slot, addr: Slot, offset: u32 },
     V128Store { addr: Slot, value: Slot, offset: u32 },
+    /// A narrower load widened to a vector (extend, splat or zero; no lane
+    /// load) on memory 0 with a 32-bit offset.
+    V128LoadExt { dst: Slot, addr: Slot, offset: u32, op: simd::SimdMemOp },
     /// Any other SIMD load; `vec` is the vector a lane load updates; `ext`
     /// indexes [`CompiledFunc::simd_mem_args`].
     SimdLoad { dst: Slot, addr: Slot, vec: Slot, ext: u32 },

@@ -5,6 +5,31 @@
 pub trait Lanes: Copy {
     fn from_v128(v: u128) -> Self;
     fn to_v128(self) -> u128;
+
+    /// The lanes of 16 bytes in lane order (the vector's memory order).
+    #[inline(always)]
+    fn from_bytes(bytes: [u8; 16]) -> Self {
+        const { assert!(size_of::<Self>() == 16) };
+        if cfg!(target_endian = "little") {
+            // SAFETY: 16 bytes each (asserted), and every bit pattern is a
+            // valid lane array.
+            unsafe { std::mem::transmute_copy(&bytes) }
+        } else {
+            Self::from_v128(u128::from_le_bytes(bytes))
+        }
+    }
+
+    /// The lanes' 16 bytes in lane order.
+    #[inline(always)]
+    fn to_bytes(self) -> [u8; 16] {
+        const { assert!(size_of::<Self>() == 16) };
+        if cfg!(target_endian = "little") {
+            // SAFETY: as in `from_bytes`.
+            unsafe { std::mem::transmute_copy(&self) }
+        } else {
+            self.to_v128().to_le_bytes()
+        }
+    }
 }
 
 impl Lanes for u128 {

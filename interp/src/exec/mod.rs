@@ -10,6 +10,7 @@ mod op;
 mod regs;
 mod simd;
 mod stack;
+mod vector;
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};

@@ -2,6 +2,7 @@
 
 use wamr_runtime::TrapKind;
 
+use super::lanes::Lanes;
 use crate::code::Slot;
 
 /// The current frame's slots.
@@ -77,6 +78,33 @@ impl Regs {
     pub fn set_v128(self, s: Slot, v: u128) {
         self.set(s, v as u64);
         self.set(s + 1, (v >> 64) as u64);
+    }
+    /// The `v128` in slots `s` and `s + 1` as lanes. On a little-endian
+    /// host the two slots hold the vector's bytes in lane order, so the
+    /// lanes are read in place, in one vector load, rather than assembled
+    /// from two integers (which LLVM turns into byte shifts).
+    #[inline(always)]
+    pub fn lanes<T: Lanes>(self, s: Slot) -> T {
+        const { assert!(size_of::<T>() == 16) };
+        if cfg!(target_endian = "little") {
+            // SAFETY: slots `s` and `s + 1` lie in the frame (the type's
+            // invariant), 16 bytes, and every bit pattern is a valid `T`
+            // (arrays of integers or floats, or `u128`).
+            unsafe { std::ptr::read_unaligned(self.0.add(s as usize).cast::<T>()) }
+        } else {
+            T::from_v128(self.v128(s))
+        }
+    }
+    /// Writes lanes as the `v128` in slots `s` and `s + 1` (see [`Regs::lanes`]).
+    #[inline(always)]
+    pub fn set_lanes<T: Lanes>(self, s: Slot, v: T) {
+        const { assert!(size_of::<T>() == 16) };
+        if cfg!(target_endian = "little") {
+            // SAFETY: as in `lanes`.
+            unsafe { std::ptr::write_unaligned(self.0.add(s as usize).cast::<T>(), v) }
+        } else {
+            self.set_v128(s, v.to_v128())
+        }
     }
 }
 

@@ -30,6 +30,7 @@ use super::handlers::{OutOfBounds, step};
 use super::lanes::{Lanes, bitmask, cmp, lanes, zip};
 use super::op::{Exit, Handler, Op};
 use super::regs::{Mem, Regs};
+use super::vector;
 use crate::code::Instr;
 use crate::code::simd::{SimdMemArg, SimdMemOp, SimdOp};
 
@@ -55,6 +56,12 @@ pub fn lower(instr: &Instr) -> Option<Op> {
             value,
             offset,
         } => op(V128Store, addr, value, offset, 0),
+        Instr::V128LoadExt {
+            dst,
+            addr,
+            offset,
+            op: kind,
+        } => op(load_ext_handler(kind), dst, addr, offset, 0),
         Instr::SimdLoad {
             dst,
             addr,
@@ -68,31 +75,32 @@ pub fn lower(instr: &Instr) -> Option<Op> {
             a,
             b,
             c,
-        } => op(handler(simd), dst, a, b, c),
+        } => op(lower_simd(simd), dst, a, b, c),
         _ => return None,
     })
 }
 
 handlers! {
     fn Copy128 |op, r, ip, fp, mb, ml, acc, m| {
-        r.set_v128(op.a, r.v128(op.b));
+        let v: [u8; 16] = r.lanes(op.b);
+        r.set_lanes(op.a, v);
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn V128Const |op, r, ip, fp, mb, ml, acc, m| {
-        r.set_v128(op.a, m.v128_immediate(op.b));
+        r.set_lanes(op.a, m.v128_immediate(op.b).to_le_bytes());
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn Select128 |op, r, ip, fp, mb, ml, acc, m| {
-        let v = if r.u32(op.b) != 0 { r.v128(op.c) } else { r.v128(op.d) };
-        r.set_v128(op.a, v);
+        let v: [u8; 16] = r.lanes(if r.u32(op.b) != 0 { op.c } else { op.d });
+        r.set_lanes(op.a, v);
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn GlobalGet128 |op, r, ip, fp, mb, ml, acc, m| {
-        r.set_v128(op.a, m.global128(op.b));
+        r.set_lanes(op.a, m.global128(op.b).to_le_bytes());
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn GlobalSet128 |op, r, ip, fp, mb, ml, acc, m| {
-        m.set_global128(op.b, r.v128(op.a));
+        m.set_global128(op.b, u128::from_le_bytes(r.lanes(op.a)));
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn V128Load |op, r, ip, fp, mb, ml, acc, m| {
@@ -103,7 +111,7 @@ handlers! {
         };
         // SAFETY: the range was checked; wasm accesses may be unaligned.
         let bytes = unsafe { std::ptr::read_unaligned(p as *const [u8; 16]) };
-        r.set_v128(op.a, u128::from_le_bytes(bytes));
+        r.set_lanes(op.a, bytes);
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn V128Store |op, r, ip, fp, mb, ml, acc, m| {
@@ -111,7 +119,7 @@ handlers! {
             // SAFETY: the arguments are this handler's own.
             return unsafe { OutOfBounds(ip, fp, mb, ml, acc, m) };
         };
-        let bytes = r.v128(op.b).to_le_bytes();
+        let bytes: [u8; 16] = r.lanes(op.b);
         // SAFETY: as in `V128Load`.
         unsafe { std::ptr::write_unaligned(p as *mut [u8; 16], bytes) };
         next!(step(ip), fp, mb, ml, acc, m)
@@ -119,8 +127,8 @@ handlers! {
     fn SimdLoad |op, r, ip, fp, mb, ml, acc, m| {
         let arg = m.simd_mem_arg(op.d);
         let mem = if arg.memory == 0 { Mem { base: mb, len: ml } } else { m.memory_view(arg.memory) };
-        match load(mem, arg, r.get(op.b), r.v128(op.c)) {
-            Ok(v) => r.set_v128(op.a, v),
+        match load(mem, arg, r.get(op.b), r.lanes(op.c)) {
+            Ok(v) => r.set_lanes(op.a, v),
             Err(kind) => return m.trap(kind),
         }
         next!(step(ip), fp, mb, ml, acc, m)
@@ -128,21 +136,73 @@ handlers! {
     fn SimdStore |op, r, ip, fp, mb, ml, acc, m| {
         let arg = m.simd_mem_arg(op.c);
         let mem = if arg.memory == 0 { Mem { base: mb, len: ml } } else { m.memory_view(arg.memory) };
-        if let Err(kind) = store(mem, arg, r.get(op.a), r.v128(op.b)) {
+        if let Err(kind) = store(mem, arg, r.get(op.a), r.lanes(op.b)) {
             return m.trap(kind);
         }
         next!(step(ip), fp, mb, ml, acc, m)
     }
     fn I8x16Shuffle |op, r, ip, fp, mb, ml, acc, m| {
         let lanes = m.v128_immediate(op.d).to_le_bytes();
-        let (x, y) = (r.v128(op.b).to_le_bytes(), r.v128(op.c).to_le_bytes());
-        // Validation keeps every lane index below 32.
-        let out = lanes!(u8, 16, |i| {
-            let k = lanes[i] as usize;
-            if k < 16 { x[k] } else { y[k - 16] }
-        });
-        r.set_v128(op.a, out.to_v128());
+        r.set_lanes(op.a, shuffle(r.lanes(op.b), r.lanes(op.c), lanes));
         next!(step(ip), fp, mb, ml, acc, m)
+    }
+}
+
+/// `pshufb` versions of the byte permutations, chosen at lowering when the
+/// host has SSSE3 (see [`lower_simd`]).
+#[cfg(target_arch = "x86_64")]
+mod ssse3 {
+    use std::arch::x86_64::*;
+
+    use super::super::Machine;
+    use super::super::handlers::step;
+    use super::super::op::{Exit, Op};
+    use super::super::regs::Regs;
+
+    /// Bytes of `a` picked by `idx`; an index of 16 or more gives 0.
+    /// `pshufb` zeroes lanes whose index has bit 7 set and otherwise uses
+    /// bits 0-3, so indices above 15 are pushed to 0x80 or more.
+    #[target_feature(enable = "ssse3")]
+    pub(super) fn swizzle(a: __m128i, idx: __m128i) -> __m128i {
+        _mm_shuffle_epi8(a, _mm_adds_epu8(idx, _mm_set1_epi8(0x70)))
+    }
+
+    /// `i8x16.shuffle`: indices 0-15 pick from `x`, 16-31 from `y`; each
+    /// `pshufb` zeroes the lanes that belong to the other operand.
+    #[target_feature(enable = "ssse3")]
+    pub(super) fn shuffle(x: __m128i, y: __m128i, lanes: __m128i) -> __m128i {
+        let from_x = swizzle(x, lanes);
+        let from_y = swizzle(y, _mm_sub_epi8(lanes, _mm_set1_epi8(16)));
+        _mm_or_si128(from_x, from_y)
+    }
+
+    /// Loads slots `s` and `s + 1` as a vector (see `Regs::lanes`).
+    #[inline(always)]
+    fn get(r: Regs, s: u32) -> __m128i {
+        // SAFETY: as in `Regs::lanes`; x86_64 is little-endian.
+        unsafe { _mm_loadu_si128(r.0.add(s as usize).cast()) }
+    }
+
+    #[inline(always)]
+    fn set(r: Regs, s: u32, v: __m128i) {
+        // SAFETY: as in `Regs::set_lanes`.
+        unsafe { _mm_storeu_si128(r.0.add(s as usize).cast(), v) }
+    }
+
+    handlers! {
+        #[target_feature(enable = "ssse3")]
+        fn I8x16Swizzle |op, r, ip, fp, mb, ml, acc, m| {
+            set(r, op.a, swizzle(get(r, op.b), get(r, op.c)));
+            next!(step(ip), fp, mb, ml, acc, m)
+        }
+        #[target_feature(enable = "ssse3")]
+        fn I8x16Shuffle |op, r, ip, fp, mb, ml, acc, m| {
+            let lanes = m.v128_immediate(op.d).to_le_bytes();
+            // SAFETY: 16 bytes, read unaligned.
+            let lanes = unsafe { _mm_loadu_si128(lanes.as_ptr().cast()) };
+            set(r, op.a, shuffle(get(r, op.b), get(r, op.c), lanes));
+            next!(step(ip), fp, mb, ml, acc, m)
+        }
     }
 }
 
@@ -161,85 +221,151 @@ impl Machine<'_> {
     }
 }
 
+/// The handler of `simd`: the portable one, or one using the host's
+/// SSSE3 where it has it (detected once; the result is the same).
+fn lower_simd(simd: SimdOp) -> Handler {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("ssse3") {
+        match simd {
+            SimdOp::I8x16Swizzle | SimdOp::I8x16RelaxedSwizzle => return ssse3::I8x16Swizzle,
+            SimdOp::I8x16Shuffle => return ssse3::I8x16Shuffle,
+            _ => {}
+        }
+    }
+    handler(simd)
+}
+
 /// A SIMD load described by `arg` at `addr`; `vec` is the vector a lane
 /// load updates.
-fn load(mem: Mem, arg: SimdMemArg, addr: u64, vec: u128) -> Result<u128, TrapKind> {
+fn load(mem: Mem, arg: SimdMemArg, addr: u64, vec: [u8; 16]) -> Result<[u8; 16], TrapKind> {
     use SimdMemOp as M;
     let off = arg.offset;
     let lane = arg.lane as usize;
     Ok(match arg.op {
-        M::Load => u128::from_le_bytes(mem.load(addr, off)?),
-        M::Load8x8S => {
-            let b: [u8; 8] = mem.load(addr, off)?;
-            lanes!(i16, 8, |i| b[i] as i8 as i16).to_v128()
-        }
-        M::Load8x8U => {
-            let b: [u8; 8] = mem.load(addr, off)?;
-            lanes!(u16, 8, |i| b[i] as u16).to_v128()
-        }
-        M::Load16x4S => {
-            let b: [u8; 8] = mem.load(addr, off)?;
-            lanes!(i32, 4, |i| i16::from_le_bytes([b[2 * i], b[2 * i + 1]])
-                as i32)
-            .to_v128()
-        }
-        M::Load16x4U => {
-            let b: [u8; 8] = mem.load(addr, off)?;
-            lanes!(u32, 4, |i| u16::from_le_bytes([b[2 * i], b[2 * i + 1]])
-                as u32)
-            .to_v128()
-        }
-        M::Load32x2S => {
-            let v = u64::from_le_bytes(mem.load(addr, off)?);
-            lanes!(i64, 2, |i| (v >> (32 * i)) as i32 as i64).to_v128()
-        }
-        M::Load32x2U => {
-            let v = u64::from_le_bytes(mem.load(addr, off)?);
-            lanes!(u64, 2, |i| (v >> (32 * i)) as u32 as u64).to_v128()
-        }
-        M::Load8Splat => [u8::from_le_bytes(mem.load(addr, off)?); 16].to_v128(),
-        M::Load16Splat => [u16::from_le_bytes(mem.load(addr, off)?); 8].to_v128(),
-        M::Load32Splat => [u32::from_le_bytes(mem.load(addr, off)?); 4].to_v128(),
-        M::Load64Splat => [u64::from_le_bytes(mem.load(addr, off)?); 2].to_v128(),
-        M::Load32Zero => u32::from_le_bytes(mem.load(addr, off)?) as u128,
-        M::Load64Zero => u64::from_le_bytes(mem.load(addr, off)?) as u128,
+        M::Load => mem.load(addr, off)?,
         M::Load8Lane => {
-            let mut v = <[u8; 16]>::from_v128(vec);
+            let mut v = <[u8; 16]>::from_bytes(vec);
             v[lane] = u8::from_le_bytes(mem.load(addr, off)?);
-            v.to_v128()
+            v.to_bytes()
         }
         M::Load16Lane => {
-            let mut v = <[u16; 8]>::from_v128(vec);
+            let mut v = <[u16; 8]>::from_bytes(vec);
             v[lane] = u16::from_le_bytes(mem.load(addr, off)?);
-            v.to_v128()
+            v.to_bytes()
         }
         M::Load32Lane => {
-            let mut v = <[u32; 4]>::from_v128(vec);
+            let mut v = <[u32; 4]>::from_bytes(vec);
             v[lane] = u32::from_le_bytes(mem.load(addr, off)?);
-            v.to_v128()
+            v.to_bytes()
         }
         M::Load64Lane => {
-            let mut v = <[u64; 2]>::from_v128(vec);
+            let mut v = <[u64; 2]>::from_bytes(vec);
             v[lane] = u64::from_le_bytes(mem.load(addr, off)?);
-            v.to_v128()
+            v.to_bytes()
         }
         M::Store | M::Store8Lane | M::Store16Lane | M::Store32Lane | M::Store64Lane => {
             unreachable!("not a load: {arg:?}")
         }
+        op => {
+            let raw = match ext_size(op) {
+                1 => u64::from(u8::from_le_bytes(mem.load(addr, off)?)),
+                2 => u64::from(u16::from_le_bytes(mem.load(addr, off)?)),
+                4 => u64::from(u32::from_le_bytes(mem.load(addr, off)?)),
+                _ => u64::from_le_bytes(mem.load(addr, off)?),
+            };
+            expand(op, raw)
+        }
     })
 }
 
+/// How many bytes a widening load (extend, splat, zero) reads.
+#[inline(always)]
+const fn ext_size(op: SimdMemOp) -> u32 {
+    use SimdMemOp as M;
+    match op {
+        M::Load8Splat => 1,
+        M::Load16Splat => 2,
+        M::Load32Splat | M::Load32Zero => 4,
+        _ => 8,
+    }
+}
+
+/// The vector a widening load makes of the bytes it read (`raw`, little
+/// endian, zero-extended).
+#[inline(always)]
+fn expand(op: SimdMemOp, raw: u64) -> [u8; 16] {
+    use SimdMemOp as M;
+    match op {
+        M::Load8x8S => lanes!(i16, 8, |i| (raw >> (8 * i)) as i8 as i16).to_bytes(),
+        M::Load8x8U => lanes!(u16, 8, |i| (raw >> (8 * i)) as u8 as u16).to_bytes(),
+        M::Load16x4S => lanes!(i32, 4, |i| (raw >> (16 * i)) as i16 as i32).to_bytes(),
+        M::Load16x4U => lanes!(u32, 4, |i| (raw >> (16 * i)) as u16 as u32).to_bytes(),
+        M::Load32x2S => lanes!(i64, 2, |i| (raw >> (32 * i)) as i32 as i64).to_bytes(),
+        M::Load32x2U => lanes!(u64, 2, |i| (raw >> (32 * i)) as u32 as u64).to_bytes(),
+        M::Load8Splat => [raw as u8; 16].to_bytes(),
+        M::Load16Splat => [raw as u16; 8].to_bytes(),
+        M::Load32Splat => [raw as u32; 4].to_bytes(),
+        M::Load64Splat => [raw; 2].to_bytes(),
+        M::Load32Zero => [raw as u32, 0, 0, 0].to_bytes(),
+        M::Load64Zero => [raw, 0].to_bytes(),
+        _ => unreachable!("not a widening load: {op:?}"),
+    }
+}
+
+/// `V128LoadExt` handlers, one per kind, so that `expand` is resolved at
+/// lowering rather than per execution.
+macro_rules! load_ext_handlers {
+    ($($name:ident: $kind:ident;)*) => {
+        handlers! {
+            $( fn $name |op, r, ip, fp, mb, ml, acc, m| {
+                const SIZE: u32 = ext_size(SimdMemOp::$kind);
+                let Some(p) = (Mem { base: mb, len: ml }).ptr(r.get(op.b), op.c, SIZE) else {
+                    // SAFETY: the arguments are this handler's own.
+                    return unsafe { OutOfBounds(ip, fp, mb, ml, acc, m) };
+                };
+                let mut raw = [0u8; 8];
+                // SAFETY: `ptr` checked `SIZE` bytes at `p`; `raw` has room.
+                unsafe { std::ptr::copy_nonoverlapping(p, raw.as_mut_ptr(), SIZE as usize) };
+                r.set_lanes(op.a, expand(SimdMemOp::$kind, u64::from_le_bytes(raw)));
+                next!(step(ip), fp, mb, ml, acc, m)
+            } )*
+        }
+
+        fn load_ext_handler(kind: SimdMemOp) -> Handler {
+            match kind {
+                $( SimdMemOp::$kind => $name, )*
+                other => unreachable!("not a widening load: {other:?}"),
+            }
+        }
+    };
+}
+
+load_ext_handlers! {
+    V128Load8x8S: Load8x8S;
+    V128Load8x8U: Load8x8U;
+    V128Load16x4S: Load16x4S;
+    V128Load16x4U: Load16x4U;
+    V128Load32x2S: Load32x2S;
+    V128Load32x2U: Load32x2U;
+    V128Load8Splat: Load8Splat;
+    V128Load16Splat: Load16Splat;
+    V128Load32Splat: Load32Splat;
+    V128Load64Splat: Load64Splat;
+    V128Load32Zero: Load32Zero;
+    V128Load64Zero: Load64Zero;
+}
+
 /// A SIMD store described by `arg` of `value` at `addr`.
-fn store(mem: Mem, arg: SimdMemArg, addr: u64, value: u128) -> Result<(), TrapKind> {
+fn store(mem: Mem, arg: SimdMemArg, addr: u64, value: [u8; 16]) -> Result<(), TrapKind> {
     use SimdMemOp as M;
     let off = arg.offset;
     let lane = arg.lane as usize;
     match arg.op {
-        M::Store => mem.store(addr, off, value.to_le_bytes()),
-        M::Store8Lane => mem.store(addr, off, [<[u8; 16]>::from_v128(value)[lane]]),
-        M::Store16Lane => mem.store(addr, off, <[u16; 8]>::from_v128(value)[lane].to_le_bytes()),
-        M::Store32Lane => mem.store(addr, off, <[u32; 4]>::from_v128(value)[lane].to_le_bytes()),
-        M::Store64Lane => mem.store(addr, off, <[u64; 2]>::from_v128(value)[lane].to_le_bytes()),
+        M::Store => mem.store(addr, off, value),
+        M::Store8Lane => mem.store(addr, off, [value[lane]]),
+        M::Store16Lane => mem.store(addr, off, <[u16; 8]>::from_bytes(value)[lane].to_le_bytes()),
+        M::Store32Lane => mem.store(addr, off, <[u32; 4]>::from_bytes(value)[lane].to_le_bytes()),
+        M::Store64Lane => mem.store(addr, off, <[u64; 2]>::from_bytes(value)[lane].to_le_bytes()),
         _ => unreachable!("not a store: {arg:?}"),
     }
 }
@@ -260,51 +386,51 @@ macro_rules! simd_ops {
     ) => {
         handlers! {
             $( fn $un |op, r, ip, fp, mb, ml, acc, m| {
-                let $ux = <$ut>::from_v128(r.v128(op.b));
-                r.set_v128(op.a, Lanes::to_v128($ue));
+                let $ux: $ut = r.lanes(op.b);
+                r.set_lanes(op.a, $ue);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $bn |op, r, ip, fp, mb, ml, acc, m| {
-                let $bx = <$bt>::from_v128(r.v128(op.b));
-                let $by = <$bt>::from_v128(r.v128(op.c));
-                r.set_v128(op.a, Lanes::to_v128($be));
+                let $bx: $bt = r.lanes(op.b);
+                let $by: $bt = r.lanes(op.c);
+                r.set_lanes(op.a, $be);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $tn |op, r, ip, fp, mb, ml, acc, m| {
-                let $tx = <$t1>::from_v128(r.v128(op.b));
-                let $ty = <$t2>::from_v128(r.v128(op.c));
-                let $tz = <$t3>::from_v128(r.v128(op.d));
-                r.set_v128(op.a, Lanes::to_v128($te));
+                let $tx: $t1 = r.lanes(op.b);
+                let $ty: $t2 = r.lanes(op.c);
+                let $tz: $t3 = r.lanes(op.d);
+                r.set_lanes(op.a, $te);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $sn |op, r, ip, fp, mb, ml, acc, m| {
-                let $sx = <$st>::from_v128(r.v128(op.b));
+                let $sx: $st = r.lanes(op.b);
                 let $sy = r.u32(op.c);
-                r.set_v128(op.a, Lanes::to_v128($se));
+                r.set_lanes(op.a, $se);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $pn |op, r, ip, fp, mb, ml, acc, m| {
                 let $px = r.get(op.b);
-                r.set_v128(op.a, Lanes::to_v128($pe));
+                r.set_lanes(op.a, $pe);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $qn |op, r, ip, fp, mb, ml, acc, m| {
-                let $qx = <$qt>::from_v128(r.v128(op.b));
+                let $qx: $qt = r.lanes(op.b);
                 r.set(op.a, ($qe) as u64);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $en |op, r, ip, fp, mb, ml, acc, m| {
-                let $ex = <$et>::from_v128(r.v128(op.b));
+                let $ex: $et = r.lanes(op.b);
                 let $el = op.c as usize;
                 r.set(op.a, $ee);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
             $( fn $rn |op, r, ip, fp, mb, ml, acc, m| {
-                let mut $rx = <$rt>::from_v128(r.v128(op.b));
+                let mut $rx: $rt = r.lanes(op.b);
                 let $rs = r.get(op.c);
                 let $rl = op.d as usize;
                 $re;
-                r.set_v128(op.a, $rx.to_v128());
+                r.set_lanes(op.a, $rx);
                 next!(step(ip), fp, mb, ml, acc, m)
             } )*
         }
@@ -324,6 +450,16 @@ macro_rules! simd_ops {
             }
         }
     };
+}
+
+/// `i8x16.shuffle`: lanes of `x` and `y` (as one 32-lane vector) picked
+/// by `lanes`; validation keeps every index below 32.
+#[inline(always)]
+fn shuffle(x: [u8; 16], y: [u8; 16], lanes: [u8; 16]) -> [u8; 16] {
+    lanes!(u8, 16, |i| {
+        let k = lanes[i] as usize;
+        if k < 16 { x[k] } else { y[k - 16] }
+    })
 }
 
 /// `i8x16.swizzle`: lanes of `a` picked by `b`, 0 for indices of 16 or more.
@@ -373,7 +509,7 @@ simd_ops! {
         I16x8ExtendHighI8x16S: [i8; 16], |x| lanes!(i16, 8, |i| x[i + 8] as i16);
         I16x8ExtendLowI8x16U: [u8; 16], |x| lanes!(u16, 8, |i| x[i] as u16);
         I16x8ExtendHighI8x16U: [u8; 16], |x| lanes!(u16, 8, |i| x[i + 8] as u16);
-        I32x4ExtAddPairwiseI16x8S: [i16; 8], |x| lanes!(i32, 4, |i| x[2 * i] as i32 + x[2 * i + 1] as i32);
+        I32x4ExtAddPairwiseI16x8S: [i16; 8], |x| vector::extadd_pairwise_i16x8_s(x);
         I32x4ExtAddPairwiseI16x8U: [u16; 8], |x| lanes!(u32, 4, |i| x[2 * i] as u32 + x[2 * i + 1] as u32);
         I32x4Abs: [i32; 4], |x| x.map(i32::wrapping_abs);
         I32x4Neg: [i32; 4], |x| x.map(i32::wrapping_neg);
@@ -471,8 +607,8 @@ simd_ops! {
         V128AndNot: u128, |x, y| x & !y;
         V128Or: u128, |x, y| x | y;
         V128Xor: u128, |x, y| x ^ y;
-        I8x16NarrowI16x8S: [i16; 8], |x, y| lanes!(i8, 16, |i| both(x, y, i).clamp(-128, 127) as i8);
-        I8x16NarrowI16x8U: [i16; 8], |x, y| lanes!(u8, 16, |i| both(x, y, i).clamp(0, 255) as u8);
+        I8x16NarrowI16x8S: [i16; 8], |x, y| vector::narrow_i16x8_s(x, y);
+        I8x16NarrowI16x8U: [i16; 8], |x, y| vector::narrow_i16x8_u(x, y);
         I8x16Add: [i8; 16], |x, y| zip(x, y, i8::wrapping_add);
         I8x16AddSatS: [i8; 16], |x, y| zip(x, y, i8::saturating_add);
         I8x16AddSatU: [u8; 16], |x, y| zip(x, y, u8::saturating_add);
@@ -485,7 +621,7 @@ simd_ops! {
         I8x16MaxU: [u8; 16], |x, y| zip(x, y, Ord::max);
         I8x16AvgrU: [u8; 16], |x, y| zip(x, y, |a, b| ((a as u16 + b as u16 + 1) >> 1) as u8);
         I16x8Q15MulrSatS: [i16; 8], |x, y| zip(x, y, q15mulr);
-        I16x8NarrowI32x4S: [i32; 4], |x, y| lanes!(i16, 8, |i| both(x, y, i).clamp(-32768, 32767) as i16);
+        I16x8NarrowI32x4S: [i32; 4], |x, y| vector::narrow_i32x4_s(x, y);
         I16x8NarrowI32x4U: [i32; 4], |x, y| lanes!(u16, 8, |i| both(x, y, i).clamp(0, 65535) as u16);
         I16x8Add: [i16; 8], |x, y| zip(x, y, i16::wrapping_add);
         I16x8AddSatS: [i16; 8], |x, y| zip(x, y, i16::saturating_add);
@@ -510,10 +646,7 @@ simd_ops! {
         I32x4MinU: [u32; 4], |x, y| zip(x, y, Ord::min);
         I32x4MaxS: [i32; 4], |x, y| zip(x, y, Ord::max);
         I32x4MaxU: [u32; 4], |x, y| zip(x, y, Ord::max);
-        // Only -32768 * -32768 twice overflows: it wraps, as the spec says.
-        I32x4DotI16x8S: [i16; 8], |x, y| lanes!(i32, 4, |i| {
-            (x[2 * i] as i32 * y[2 * i] as i32).wrapping_add(x[2 * i + 1] as i32 * y[2 * i + 1] as i32)
-        });
+        I32x4DotI16x8S: [i16; 8], |x, y| vector::dot_i16x8_s(x, y);
         I32x4ExtMulLowI16x8S: [i16; 8], |x, y| lanes!(i32, 4, |i| x[i] as i32 * y[i] as i32);
         I32x4ExtMulHighI16x8S: [i16; 8], |x, y| lanes!(i32, 4, |i| x[i + 4] as i32 * y[i + 4] as i32);
         I32x4ExtMulLowI16x8U: [u16; 8], |x, y| lanes!(u32, 4, |i| x[i] as u32 * y[i] as u32);
@@ -591,12 +724,12 @@ simd_ops! {
     }
     test {
         V128AnyTrue: u128, |x| x != 0;
-        I8x16AllTrue: [u8; 16], |x| x.iter().all(|&v| v != 0);
-        I8x16Bitmask: [i8; 16], |x| bitmask(x);
-        I16x8AllTrue: [u16; 8], |x| x.iter().all(|&v| v != 0);
-        I16x8Bitmask: [i16; 8], |x| bitmask(x);
-        I32x4AllTrue: [u32; 4], |x| x.iter().all(|&v| v != 0);
-        I32x4Bitmask: [i32; 4], |x| bitmask(x);
+        I8x16AllTrue: [u8; 16], |x| vector::all_true_i8x16(x);
+        I8x16Bitmask: [i8; 16], |x| vector::bitmask_i8x16(x);
+        I16x8AllTrue: [u16; 8], |x| vector::all_true_i16x8(x);
+        I16x8Bitmask: [i16; 8], |x| vector::bitmask_i16x8(x);
+        I32x4AllTrue: [u32; 4], |x| vector::all_true_i32x4(x);
+        I32x4Bitmask: [i32; 4], |x| vector::bitmask_i32x4(x);
         I64x2AllTrue: [u64; 2], |x| x.iter().all(|&v| v != 0);
         I64x2Bitmask: [i64; 2], |x| bitmask(x);
     }
@@ -618,5 +751,49 @@ simd_ops! {
         I64x2ReplaceLane: [u64; 2], |x, s, l| x[l] = s;
         F32x4ReplaceLane: [u32; 4], |x, s, l| x[l] = s as u32;
         F64x2ReplaceLane: [u64; 2], |x, s, l| x[l] = s;
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use std::arch::x86_64::*;
+
+    fn m(v: [u8; 16]) -> __m128i {
+        // SAFETY: 16 bytes, read unaligned.
+        unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
+    }
+
+    fn bytes(v: __m128i) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        // SAFETY: 16 bytes, written unaligned.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), v) };
+        out
+    }
+
+    /// The SSSE3 permutations give what the portable ones give, for every
+    /// index class (in range, 16..=31, 32..=127, 128 and up).
+    #[test]
+    fn ssse3_permutations_match_the_portable_ones() {
+        if !std::arch::is_x86_feature_detected!("ssse3") {
+            return;
+        }
+        let x: [u8; 16] = std::array::from_fn(|i| 0x10 + i as u8);
+        let y: [u8; 16] = std::array::from_fn(|i| 0xa0 + i as u8);
+        let mut state = 7u32;
+        for _ in 0..5000 {
+            let idx: [u8; 16] = std::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            });
+            // SAFETY: SSSE3 was detected above.
+            let got = bytes(unsafe { super::ssse3::swizzle(m(x), m(idx)) });
+            assert_eq!(got, super::swizzle(x, idx), "swizzle by {idx:?}");
+            let lanes = idx.map(|k| k % 32);
+            // SAFETY: as above.
+            let got = bytes(unsafe { super::ssse3::shuffle(m(x), m(y), m(lanes)) });
+            assert_eq!(got, super::shuffle(x, y, lanes), "shuffle by {lanes:?}");
+        }
     }
 }

@@ -477,6 +477,7 @@ fn redirect(instr: &mut Instr, from: Slot, to: Slot) -> bool {
         | Select128 { dst, .. }
         | GlobalGet128 { dst, .. }
         | V128Load { dst, .. }
+        | V128LoadExt { dst, .. }
         | SimdLoad { dst, .. }
         | Simd { dst, .. } => dst,
         other => match other.arith_dst() {

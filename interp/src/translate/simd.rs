@@ -128,6 +128,17 @@ impl Translator<'_> {
 
     /// A load; `lane` for a lane load, which also takes the vector it updates.
     fn simd_load(&mut self, op: M, memarg: &wasmparser::MemArg, lane: Option<u8>) {
+        if let (None, Some(offset)) = (lane, memory0_offset(memarg)) {
+            let addr = self.pop_slot();
+            let dst = self.stack.push_stack_typed(true);
+            self.emit_result(I::V128LoadExt {
+                dst,
+                addr,
+                offset,
+                op,
+            });
+            return;
+        }
         let ext = self.simd_mem_arg(op, memarg, lane.unwrap_or(0));
         let vec = if lane.is_some() { self.pop_slot() } else { 0 };
         let addr = self.pop_slot();

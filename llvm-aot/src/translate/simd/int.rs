@@ -78,19 +78,34 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     pub(super) fn swizzle(&mut self) -> Res {
         let idx = self.vpop(Shape::I8)?;
         let a = self.vpop(Shape::I8)?;
-        let mut acc = Shape::I8.vec(self.cx).const_zero();
+        // A vector built lane by lane from `a[idx[j] & 15]` is the pattern
+        // the x86 backend turns into one `pshufb` where SSSE3 exists (and
+        // into byte loads at the SSE2 baseline); lanes with an index of 16
+        // or more are zeroed after.
+        let in_range = self.const_splat(Shape::I8, 15);
+        let wrapped = self.b.build_and(idx, in_range, "idx")?;
+        let i32t = self.i32();
+        let mut picked = Shape::I8.vec(self.cx).get_poison();
         for j in 0..16 {
-            let hit = self.b.build_int_compare(
-                IntPredicate::EQ,
-                idx,
-                self.const_splat(Shape::I8, u64::from(j)),
-                "hit",
-            )?;
-            let lane = self.lanes_of(a, std::iter::repeat_n(j, 16))?;
-            let picked = self.b.build_select(hit, lane, acc, "pick")?;
-            acc = picked.into_vector_value();
+            let k = self
+                .b
+                .build_extract_element(wrapped, i32t.const_int(j, false), "k")?;
+            let lane = self
+                .b
+                .build_extract_element(a, k.into_int_value(), "lane")?;
+            picked =
+                self.b
+                    .build_insert_element(picked, lane, i32t.const_int(j, false), "picked")?;
         }
-        self.vpush(acc)
+        let keep = self.b.build_int_compare(
+            IntPredicate::ULT,
+            idx,
+            self.const_splat(Shape::I8, 16),
+            "keep",
+        )?;
+        let zero = Shape::I8.vec(self.cx).const_zero();
+        let v = self.b.build_select(keep, picked, zero, "swizzle")?;
+        self.vpush(v.into_vector_value())
     }
 
     /// Shifts by the popped count modulo the lane width.

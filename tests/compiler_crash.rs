@@ -35,12 +35,7 @@ fn the_host_outlives_a_compiler_crash() {
     assert!(error.contains("SIGABRT"), "{error}");
 
     let forced = Config {
-        tier_up: TierUpPolicy {
-            threshold: 0,
-            synchronous: true,
-            hot_for: std::time::Duration::ZERO,
-            ..TierUpPolicy::default()
-        },
+        tier_up: TierUpPolicy::immediate(),
         ..Config::default()
     };
     let auto = Runtime::with_config(forced).with_tier(Tier::Auto).unwrap();

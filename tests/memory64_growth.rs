@@ -6,7 +6,7 @@
 //! holds a single test, and the tiers run one after another in it.
 #![cfg(feature = "llvm")]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wamr_rs::{Config, Linker, Runtime, Tier, TierUpPolicy, Val};
 
@@ -84,12 +84,7 @@ fn double_untouched(runtime: &Runtime, pages: i64) {
 
 fn forced_tier_up() -> Config {
     Config {
-        tier_up: TierUpPolicy {
-            threshold: 0,
-            synchronous: true,
-            hot_for: Duration::ZERO,
-            ..TierUpPolicy::default()
-        },
+        tier_up: TierUpPolicy::immediate(),
         ..Config::default()
     }
 }

@@ -9,12 +9,7 @@ use wamr_rs::{Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, Trap, Val
 /// call (so that compiled code runs from the start).
 fn runtimes() -> Vec<(&'static str, Runtime)> {
     let forced = Config {
-        tier_up: TierUpPolicy {
-            threshold: 0,
-            synchronous: true,
-            hot_for: std::time::Duration::ZERO,
-            ..TierUpPolicy::default()
-        },
+        tier_up: TierUpPolicy::immediate(),
         ..Config::default()
     };
     vec![

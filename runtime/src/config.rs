@@ -152,6 +152,19 @@ pub struct TierUpPolicy {
     pub osr_everywhere: bool,
 }
 
+impl TierUpPolicy {
+    /// Compiles a module at its first call and waits for the code, so that
+    /// compiled code runs from the start (tests, differential fuzzing).
+    pub fn immediate() -> Self {
+        TierUpPolicy {
+            threshold: 0,
+            synchronous: true,
+            hot_for: std::time::Duration::ZERO,
+            ..TierUpPolicy::default()
+        }
+    }
+}
+
 impl Default for TierUpPolicy {
     fn default() -> Self {
         TierUpPolicy {

@@ -1,7 +1,5 @@
 //! Runs a planned module in one wamr-rs tier and records its trace.
 
-use std::time::Duration;
-
 use wamr_rs::{
     Config, Error, Linker, Module, OutputPipe, RawRef, Runtime, Tier, TierUpPolicy, Val,
     WasiCtxBuilder,
@@ -60,11 +58,8 @@ pub fn config(variant: Variant) -> Config {
         memory_page_limit: Some(MAX_PAGES),
         max_native_stack_bytes: NATIVE_STACK,
         tier_up: TierUpPolicy {
-            threshold: 0,
-            synchronous: true,
-            hot_for: Duration::ZERO,
             osr_everywhere: variant == Variant::AutoOsr,
-            ..TierUpPolicy::default()
+            ..TierUpPolicy::immediate()
         },
         ..Config::default()
     }

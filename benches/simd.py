@@ -104,7 +104,7 @@ def tier_up(runs, tmp):
     for name, flags, args in cases:
         wasm, aot = (kernels_wasm, kernels_aot) if name == "kernels all" else (simd_wasm, simd_aot)
         t_aot = median([WAMR, "run"] + flags + [aot] + args, runs)
-        t_auto = median([WAMR, "run", "--tier", "auto"] + flags + [wasm] + args, runs)
+        t_auto = median([WAMR, "run", "--no-cache", "--tier", "auto"] + flags + [wasm] + args, runs)
         ratios.append(t_auto / t_aot)
         print(f"    {name:12} {t_aot:7.3f} {t_auto:7.3f} {ratios[-1]:6.2f}")
     print(f"    geometric mean {statistics.geometric_mean(ratios):.2f}")

@@ -88,12 +88,12 @@ def main():
 
     hello = os.path.join(ROOT, "examples", "hello.wat")
     first_interp, first_auto = medians(
-        [[WAMR, "run", "--tier", tier, hello] for tier in ("interp", "auto")], 20, index=0)
+        [[WAMR, "run", "--no-cache", "--tier", tier, hello] for tier in ("interp", "auto")], 20, index=0)
     print(f"(a) first output, hello.wat: interp {first_interp * 1e3:.2f} ms, "
           f"auto {first_auto * 1e3:.2f} ms, ratio {first_auto / first_interp:.2f}")
     # A longer program: its first line comes before most of the work.
     ctype = os.path.join(BENCH, "sightglass", "shootout")
-    cmd = ["run", "--bench-markers", "--dir", ".", "shootout-ctype.wasm"]
+    cmd = ["run", "--no-cache", "--bench-markers", "--dir", ".", "shootout-ctype.wasm"]
     first_interp, first_auto = medians(
         [[WAMR] + cmd[:1] + ["--tier", tier] + cmd[1:] for tier in ("interp", "auto")],
         args.runs, ctype, 0)
@@ -106,7 +106,7 @@ def main():
         subprocess.run([WAMR, "aot", "--opt-level", "3", "--cpu", "native", "-o", aot_file,
                         coremark], check=True, stderr=subprocess.DEVNULL)
         t_aot, score_aot = coremark_run([WAMR, "run", aot_file])
-        t_auto, score_auto = coremark_run([WAMR, "run", "--tier", "auto", coremark])
+        t_auto, score_auto = coremark_run([WAMR, "run", "--no-cache", "--tier", "auto", coremark])
         print(f"(b) CoreMark score: precompiled .aot {score_aot:.0f}, auto {score_auto:.0f}, "
               f"ratio aot / auto {score_aot / score_auto:.3f}; whole process {t_aot:.2f} s and "
               f"{t_auto:.2f} s (CoreMark calibrates its iteration count while it runs, and "
@@ -117,7 +117,7 @@ def main():
           "auto / best")
     ratios = []
     for name, work, wasm in sightglass.programs(tmp):
-        base = [WAMR, "run", "--bench-markers", "--dir", "."]
+        base = [WAMR, "run", "--no-cache", "--bench-markers", "--dir", "."]
         cmd = {tier: base[:2] + ["--tier", tier] + base[2:] + [wasm]
                for tier in ("interp", "auto", "aot")}
         # The compile-heavy aot tier runs apart, after the two it would slow.
@@ -132,7 +132,7 @@ def main():
 
     loop = os.path.join(ROOT, "benches", "programs", "longloop.wat")
     n = "400000000"
-    t = {tier: median([WAMR, "run", "--tier", tier, "--invoke", "run", loop, n], args.runs)
+    t = {tier: median([WAMR, "run", "--no-cache", "--tier", tier, "--invoke", "run", loop, n], args.runs)
          for tier in ("interp", "auto", "aot")}
     print(f"(d) one call looping {n} times: interp {t['interp']:.2f} s, auto {t['auto']:.2f} s "
           f"(the loop moves to native code while it runs), aot {t['aot']:.2f} s; "

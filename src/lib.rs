@@ -59,6 +59,8 @@ pub use instance::Instance;
 pub use linker::Linker;
 pub use runtime::{Runtime, Tier};
 pub use typed::{TypedFunc, V128, WasmTy, WasmTypeList};
+/// The persistent code cache: `cache::CodeCache`, `cache::CacheKey`.
+pub use wamr_aot::cache;
 /// The first bytes of every `.aot` file.
 pub use wamr_aot::container::MAGIC as AOT_MAGIC;
 /// Compiled code packaged for static linking: `embed::embed_kit`.
@@ -68,8 +70,8 @@ pub use wamr_aot::target;
 /// Compiling in a child process: `worker::ProcessCompiler`, `worker::serve`.
 pub use wamr_aot::worker;
 pub use wamr_aot::{
-    AotImage, AotMeta, COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions,
-    Compiler, HostTarget,
+    AotImage, AotMeta, COMPILER_VERSION, CacheStats, CacheSummary, CachingCompiler, CodeCache,
+    CompileError, CompileJob, CompileOptions, Compiler, HostTarget,
 };
 
 /// The LLVM compiler plugin, shared by the process and loaded on first use
@@ -78,10 +80,10 @@ pub fn plugin_compiler() -> std::sync::Arc<dyn Compiler> {
     wamr_aot::plugin::shared()
 }
 pub use wamr_runtime::{
-    Caller, Config, ConfigError, DEFAULT_MEMORY64_PAGE_LIMIT, DataMode, ElementMode, Error, Export,
-    Extern, ExternKind, ExternType, Features, FuncId, FuncKind, FuncType, GlobalId, GlobalType,
-    HostFn, Import, IndexType, InstanceId, Limits, MemoryId, MemoryInstance, MemoryType, Module,
-    PAGE_SIZE, RawRef, Result, Store, TableId, TableType, TierUpPolicy, Trap, TrapKind, Val,
-    ValType,
+    Caller, CodeCacheConfig, Config, ConfigError, DEFAULT_MEMORY64_PAGE_LIMIT, DataMode,
+    ElementMode, Error, Export, Extern, ExternKind, ExternType, Features, FuncId, FuncKind,
+    FuncType, GlobalId, GlobalType, HostFn, Import, IndexType, InstanceId, Limits, MemoryId,
+    MemoryInstance, MemoryType, Module, PAGE_SIZE, RawRef, Result, Store, TableId, TableType,
+    TierUpPolicy, Trap, TrapKind, Val, ValType,
 };
 pub use wasi::{InputPipe, OutputPipe, WasiCtx, WasiCtxBuilder, WasiError};

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use wamr_aot::{AotExecutor, CompileJob, CompileOptions, Compiler, WasmFeatures};
+use wamr_aot::{AotExecutor, CodeCache, CompileJob, CompileOptions, Compiler, WasmFeatures};
 use wamr_runtime::{Config, Error, Executor, Module, Result, Store};
 
 use crate::tiering::{TierManager, TieredExecutor};
@@ -68,6 +68,8 @@ pub struct Runtime {
     /// -O3, found when first needed (probing the CPU is start-up cost an
     /// interpreted run need not pay).
     compile_options: Option<CompileOptions>,
+    /// From `Config::code_cache`, shared by the `aot` and `auto` tiers.
+    code_cache: Option<Arc<CodeCache>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -95,6 +97,10 @@ impl Runtime {
     /// of range ([`Config::validate`]) are reported by [`Runtime::load`].
     pub fn with_config(config: Config) -> Self {
         let compiler = crate::compile_process::default_compiler();
+        let code_cache = config
+            .code_cache
+            .as_ref()
+            .map(|c| Arc::new(CodeCache::new(c)));
         Runtime {
             config,
             tier: Tier::Interp,
@@ -102,6 +108,7 @@ impl Runtime {
             compiler,
             tier_manager: None,
             compile_options: None,
+            code_cache,
         }
     }
 
@@ -135,11 +142,14 @@ impl Runtime {
             Tier::Interp => Arc::new(wamr_interp::Interpreter::new()),
             Tier::Aot => Arc::new(self.aot_executor()),
             Tier::Auto => {
-                let manager = Arc::new(TierManager::new(
-                    self.compiler.clone(),
-                    self.compile_options.clone(),
-                    self.config.tier_up,
-                ));
+                let manager = Arc::new(
+                    TierManager::new(
+                        self.compiler.clone(),
+                        self.compile_options.clone(),
+                        self.config.tier_up,
+                    )
+                    .with_code_cache(self.code_cache.clone()),
+                );
                 self.tier_manager = Some(manager.clone());
                 Arc::new(TieredExecutor::new(manager))
             }
@@ -153,6 +163,12 @@ impl Runtime {
     /// others are compiled for `compile_options`.
     fn aot_executor(&self) -> AotExecutor {
         AotExecutor::new(self.compiler.clone(), self.compile_options())
+            .with_code_cache(self.code_cache.clone())
+    }
+
+    /// The persistent code cache (`Config::code_cache`), if configured.
+    pub fn code_cache(&self) -> Option<&Arc<CodeCache>> {
+        self.code_cache.as_ref()
     }
 
     /// The `auto` tier's manager (what it compiled, and when), when that

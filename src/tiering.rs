@@ -7,6 +7,11 @@
 //!
 //! The CLI compiles in a child process (`wamr_aot::worker`).
 //!
+//! With a code cache (`Config::code_cache`), a module whose code the cache
+//! holds gets it when it is instantiated and runs native code from its
+//! first call; a module compiled on tier-up leaves its code in the cache
+//! for the next process (`wamr_aot::cache`).
+//!
 //! The whole module is compiled at once (its functions in parallel), which
 //! keeps cross-function inlining and makes one publication per instance.
 //! Compiler threads never block the program: it only ever looks at whether
@@ -24,7 +29,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use wamr_aot::{CompileOptions, CompiledModule, Compiler, OsrFuncs};
+use wamr_aot::{CacheKey, CodeCache, CompileOptions, CompiledModule, Compiler, OsrFuncs};
 use wamr_interp::{Interpreter, TierUp};
 use wamr_runtime::{Executor, InstanceId, Module, Store, TierUpPolicy, Trap, Val, WasmFunc};
 
@@ -38,6 +43,8 @@ struct ModuleTier {
     /// When the module first crossed the threshold (`TierUpPolicy::hot_for`).
     hot_since: OnceLock<Instant>,
     code: OnceLock<Arc<CompiledModule>>,
+    /// Whether the code cache was asked for this module's code.
+    looked_up: std::sync::atomic::AtomicBool,
     /// On-stack-replacement entries beyond those of `code`.
     osr: Mutex<OsrCompiles>,
 }
@@ -83,6 +90,10 @@ pub struct TierEvent {
     pub failed: bool,
     /// A later compile that only adds OSR entries (see `OsrCompiles`).
     pub osr_only: bool,
+    /// The code came from the code cache when the module was instantiated
+    /// (`compile_time` is then how long loading it took): no compile, and
+    /// no interpreter phase.
+    pub from_cache: bool,
 }
 
 impl OsrCompiles {
@@ -151,6 +162,8 @@ pub struct TierManager {
     /// ~0.1 ms that a short program run under `--tier auto` would pay).
     options: Option<CompileOptions>,
     policy: TierUpPolicy,
+    /// Where compiled code is looked up and kept between processes.
+    cache: Option<Arc<CodeCache>>,
     started: Instant,
     /// Hands modules to the compiler thread, spawned on first use.
     queue: Mutex<Option<Sender<Job>>>,
@@ -198,6 +211,7 @@ impl TierManager {
             compiler,
             options,
             policy,
+            cache: None,
             started: Instant::now(),
             queue: Mutex::new(None),
             events: Arc::new(Mutex::new(Vec::new())),
@@ -206,6 +220,56 @@ impl TierManager {
             worker: Mutex::new(None),
             cancelled: Arc::default(),
         }
+    }
+
+    /// Takes modules' code from `cache` at instantiation when it has it,
+    /// and stores there what tier-up compiles.
+    pub fn with_code_cache(mut self, cache: Option<Arc<CodeCache>>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The code cache, if any.
+    pub fn code_cache(&self) -> Option<&Arc<CodeCache>> {
+        self.cache.as_ref()
+    }
+
+    /// Attaches `module`'s code from the cache, if the cache holds it, so
+    /// that it runs native code from its first call. Asks once per module.
+    fn load_cached(&self, module: &Module) {
+        let Some(cache) = &self.cache else { return };
+        let tier = TierManager::tier_of(module);
+        if tier.looked_up.swap(true, Ordering::AcqRel)
+            || tier
+                .state
+                .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return;
+        }
+        let begun = Instant::now();
+        let key = CacheKey::for_module(module, &resolve(&self.options));
+        let Some(code) = cache.load(&key, module) else {
+            tier.state.store(COLD, Ordering::Release);
+            return;
+        };
+        let elapsed = begun.elapsed();
+        lock(&tier.osr).ready = Some((Instant::now(), elapsed));
+        let _ = tier.code.set(wamr_aot::attach(module, code));
+        tier.state.store(READY, Ordering::Release);
+        lock(&self.events).push(TierEvent {
+            module: module_name(module),
+            functions: module.num_funcs() - module.num_imported_funcs(),
+            queued_at: begun - self.started,
+            compile_time: Some(elapsed),
+            failed: false,
+            osr_only: false,
+            from_cache: true,
+        });
+        tracing::debug!(
+            ?elapsed,
+            "tier-up: module's code loaded from the code cache"
+        );
     }
 
     /// Whether a compile is in progress or queued.
@@ -281,6 +345,7 @@ impl TierManager {
                 &resolve(&self.options),
                 compiler_threads(&self.policy),
                 (module, osr.funcs()),
+                self.cache.as_deref(),
                 &self.events,
                 self.started,
             );
@@ -311,6 +376,7 @@ impl TierManager {
         let started = self.started;
         let pending = self.pending.clone();
         let cancelled = self.cancelled.clone();
+        let cache = self.cache.clone();
         // The first tier-up request comes from the thread running wasm.
         let interpreter_cpu = crate::affinity::current_cpu();
         let worker = move |receiver: Receiver<Job>| {
@@ -324,7 +390,8 @@ impl TierManager {
             while let Ok((module, osr)) = receiver.recv() {
                 if !cancelled.load(Ordering::Acquire) {
                     let job = (&module, osr.funcs());
-                    compile_into(&*compiler, &options, threads, job, &events, started);
+                    let cache = cache.as_deref();
+                    compile_into(&*compiler, &options, threads, job, cache, &events, started);
                 }
                 pending.fetch_sub(1, Ordering::AcqRel);
             }
@@ -358,19 +425,30 @@ impl TierManager {
 /// A module to compile, and the functions that get OSR entries.
 type Job = (Module, OsrWanted);
 
-/// Compiles `module` (with OSR entries for `osr`), attaches the code (or,
-/// when the module has code already, keeps it for its OSR entries), and
-/// records the event.
 /// The options to compile with: `options`, or this host's.
 fn resolve(options: &Option<CompileOptions>) -> CompileOptions {
     options.clone().unwrap_or_else(|| CompileOptions::host(3))
 }
 
+fn module_name(module: &Module) -> String {
+    module
+        .names()
+        .module
+        .clone()
+        .unwrap_or_else(|| "<module>".into())
+}
+
+/// Compiles `module` (with OSR entries for `osr`), attaches the code (or,
+/// when the module has code already, keeps it for its OSR entries), and
+/// records the event. The first compile's code goes into `cache`; a later
+/// one's does not: it compiles every body only as an OSR variant, which
+/// calls reach through a forwarder.
 fn compile_into(
     compiler: &dyn Compiler,
     options: &CompileOptions,
     threads: usize,
     (module, osr): (&Module, OsrFuncs<'_>),
+    cache: Option<&CodeCache>,
     events: &Mutex<Vec<TierEvent>>,
     started: Instant,
 ) {
@@ -380,20 +458,21 @@ fn compile_into(
     let index = {
         let mut events = lock(events);
         events.push(TierEvent {
-            module: module
-                .names()
-                .module
-                .clone()
-                .unwrap_or_else(|| "<module>".into()),
+            module: module_name(module),
             functions: module.num_funcs() - module.num_imported_funcs(),
             queued_at: begun - started,
             compile_time: None,
             failed: false,
             osr_only,
+            from_cache: false,
         });
         events.len() - 1
     };
-    let result = wamr_aot::compile_module(compiler, options, module, threads, osr);
+    let key = cache
+        .filter(|_| !osr_only)
+        .map(|cache| (cache, CacheKey::for_module(module, options)));
+    let cache = key.as_ref().map(|(cache, key)| (*cache, key));
+    let result = wamr_aot::compile_module_cached(compiler, options, module, threads, osr, cache);
     let elapsed = begun.elapsed();
     let failed = result.is_err();
     match result {
@@ -509,6 +588,12 @@ impl TieredExecutor {
 }
 
 impl Executor for TieredExecutor {
+    /// Takes the module's code from the code cache, if there is one.
+    fn prepare(&self, module: &Module) -> wamr_runtime::Result<()> {
+        self.manager.load_cached(module);
+        Ok(())
+    }
+
     fn call(
         &self,
         store: &mut Store,

@@ -3,7 +3,10 @@
 //! answer.
 #![cfg(feature = "llvm")]
 
-use wamr_rs::{Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, Trap, Val, WasiCtxBuilder};
+use wamr_rs::{
+    CodeCacheConfig, Config, Linker, OutputPipe, Runtime, Tier, TierUpPolicy, Trap, Val,
+    WasiCtxBuilder,
+};
 
 /// The interpreter, the compiled tier, and tier-up forced at the first
 /// call (so that compiled code runs from the start).
@@ -12,6 +15,10 @@ fn runtimes() -> Vec<(&'static str, Runtime)> {
         tier_up: TierUpPolicy::immediate(),
         ..Config::default()
     };
+    let cached = Config {
+        code_cache: Some(CodeCacheConfig::new(cache_dir())),
+        ..forced.clone()
+    };
     vec![
         ("interp", Runtime::new().with_tier(Tier::Interp).unwrap()),
         ("aot", Runtime::new().with_tier(Tier::Aot).unwrap()),
@@ -19,7 +26,29 @@ fn runtimes() -> Vec<(&'static str, Runtime)> {
             "auto",
             Runtime::with_config(forced).with_tier(Tier::Auto).unwrap(),
         ),
+        // The first compiles and stores; the second runs what it stored.
+        (
+            "aot, code cache",
+            Runtime::with_config(cached.clone())
+                .with_tier(Tier::Aot)
+                .unwrap(),
+        ),
+        (
+            "auto, code cache",
+            Runtime::with_config(cached).with_tier(Tier::Auto).unwrap(),
+        ),
     ]
+}
+
+/// A code cache for this test process, emptied when first used: entries
+/// an earlier build wrote carry the same compiler version.
+fn cache_dir() -> std::path::PathBuf {
+    static EMPTIED: std::sync::Once = std::sync::Once::new();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("reliability-code-cache");
+    EMPTIED.call_once(|| {
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+    dir
 }
 
 /// Calls export `name` of `wat` with `args` in every tier; returns each

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use wamr_runtime::vmctx::VMContext;
 use wamr_runtime::{Config, Executor, FuncId, InstanceId, Module, Store, Trap, Val, WasmFunc};
 
+use crate::cache::{CacheKey, CodeCache};
 use crate::code_memory::CodeMemory;
 use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler, OsrFuncs};
 use crate::container::{
@@ -122,12 +123,24 @@ fn module_for(config: &Config, features: WasmFeatures, wasm: &[u8]) -> Result<Mo
 pub struct AotExecutor {
     compiler: Arc<dyn Compiler>,
     options: CompileOptions,
+    cache: Option<Arc<CodeCache>>,
 }
 
 impl AotExecutor {
     /// Compiles modules that have no code yet with `compiler` for `options`.
     pub fn new(compiler: Arc<dyn Compiler>, options: CompileOptions) -> Self {
-        AotExecutor { compiler, options }
+        AotExecutor {
+            compiler,
+            options,
+            cache: None,
+        }
+    }
+
+    /// Takes code from `cache` when it has the module's, and stores there
+    /// what it compiles.
+    pub fn with_code_cache(mut self, cache: Option<Arc<CodeCache>>) -> Self {
+        self.cache = cache;
+        self
     }
 
     /// The compiled code of `module`, compiling it on first use.
@@ -140,7 +153,21 @@ impl AotExecutor {
     }
 
     fn compile(&self, module: &Module) -> Result<CompiledModule, String> {
-        compile_module(&*self.compiler, &self.options, module, 0, OsrFuncs::NONE)
+        let Some(cache) = &self.cache else {
+            return compile_module(&*self.compiler, &self.options, module, 0, OsrFuncs::NONE);
+        };
+        let key = CacheKey::for_module(module, &self.options);
+        if let Some(code) = cache.load(&key, module) {
+            return Ok(code);
+        }
+        compile_module_cached(
+            &*self.compiler,
+            &self.options,
+            module,
+            0,
+            OsrFuncs::NONE,
+            Some((cache, &key)),
+        )
     }
 }
 
@@ -223,6 +250,19 @@ pub fn compile_module(
     threads: usize,
     osr: OsrFuncs<'_>,
 ) -> Result<CompiledModule, String> {
+    compile_module_cached(compiler, options, module, threads, osr, None)
+}
+
+/// [`compile_module`], then, with `cache`, stores the code under `key`
+/// (once it has loaded: only code that maps and fits the module is kept).
+pub fn compile_module_cached(
+    compiler: &dyn Compiler,
+    options: &CompileOptions,
+    module: &Module,
+    threads: usize,
+    osr: OsrFuncs<'_>,
+    cache: Option<(&CodeCache, &CacheKey)>,
+) -> Result<CompiledModule, String> {
     let bytes = compiler
         .compile(&CompileJob {
             wasm: module.bytes(),
@@ -234,7 +274,11 @@ pub fn compile_module(
         })
         .map_err(|e| e.to_string())?;
     let image = AotImage::from_bytes(&bytes).map_err(|e| e.to_string())?;
-    CompiledModule::from_image(module, &image).map_err(|e| e.to_string())
+    let code = CompiledModule::from_image(module, &image).map_err(|e| e.to_string())?;
+    if let Some((cache, key)) = cache {
+        cache.put(key, &bytes);
+    }
+    Ok(code)
 }
 
 /// Whether `func`'s slot holds published native code.

@@ -3,6 +3,7 @@
 //!
 //! - `container`: the `.aot` file format (writer, validating reader,
 //!   target checks).
+//! - `cache`: compiled code kept on disk between processes.
 //! - `code_memory`: maps code blobs read+exec, from memory or in place
 //!   from a file.
 //! - `compiler`: the [`Compiler`] interface and [`CompileOptions`];
@@ -15,6 +16,7 @@
 //!
 //! The compiler itself lives in `wamr-llvm-aot`.
 
+pub mod cache;
 pub mod code_memory;
 pub mod compiler;
 pub mod container;
@@ -25,6 +27,7 @@ pub mod plugin;
 pub mod target;
 pub mod worker;
 
+pub use cache::{CacheError, CacheKey, CacheStats, CacheSummary, CodeCache};
 pub use code_memory::CodeMemory;
 pub use compiler::{
     COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler, OsrFuncs,
@@ -33,8 +36,8 @@ pub use container::{
     AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
 };
 pub use executor::{
-    AotExecutor, CompiledModule, LoadError, attach, call_published, compile_module, compiled_code,
-    is_published, load_aot_file,
+    AotExecutor, CompiledModule, LoadError, attach, call_published, compile_module,
+    compile_module_cached, compiled_code, is_published, load_aot_file,
 };
 pub use plugin::PluginCompiler;
 pub use worker::ProcessCompiler;

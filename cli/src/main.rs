@@ -6,6 +6,7 @@
 //! [`TRAP_EXIT`] when wasm code traps.
 
 mod aot;
+mod cache;
 mod input;
 mod inspect;
 mod run;
@@ -33,6 +34,11 @@ enum Command {
     Run(run::RunArgs),
     /// Compile a module ahead of time into an .aot file.
     Aot(aot::AotArgs),
+    /// Show the code cache (`show`, the default) or empty it (`clear`).
+    Cache {
+        #[command(subcommand)]
+        action: Option<cache::CacheAction>,
+    },
     /// Decode and validate a module; print nothing and exit 0 when it is valid.
     Validate { file: PathBuf },
     /// Print a module's imports, exports, memories, tables and features.
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Aot(args) => aot::aot(args).map(|_| 0),
+        Command::Cache { action } => cache::cache(action.unwrap_or_default()).map(|_| 0),
         Command::Validate { file } => input::load(&file, &wamr_rs::Config::default()).map(|_| 0),
         Command::Inspect { file } => inspect::inspect(&file).map(|_| 0),
         Command::CompileWorker { parent } => run::compile_worker(parent).map(|_| 0),

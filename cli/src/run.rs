@@ -23,9 +23,12 @@ pub struct RunArgs {
     /// `--tier auto`: compiler threads (default: one fewer than the cores, at least one).
     #[arg(long, value_name = "N")]
     compiler_threads: Option<usize>,
-    /// `--tier auto`: print to stderr what was compiled, when, and how long it took.
+    /// Print to stderr what was compiled, when, and how long it took, and what the code cache did.
     #[arg(long)]
     tier_stats: bool,
+    /// Neither use nor fill the code cache (see `wamr-rs cache`).
+    #[arg(long)]
+    no_cache: bool,
     /// Give the guest a host directory, under the name GUEST (default: HOST as written). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -103,6 +106,9 @@ fn execute(args: &RunArgs) -> Result<()> {
     if let Some(threads) = args.compiler_threads {
         config.tier_up.compiler_threads = threads;
     }
+    if !args.no_cache {
+        config.code_cache = crate::cache::config();
+    }
     let tier = match args.tier {
         Some(tier) => tier,
         None if input::is_aot(&args.file) => Tier::Aot,
@@ -122,6 +128,20 @@ fn execute(args: &RunArgs) -> Result<()> {
     let runtime = runtime.with_tier(tier)?;
     let started = std::time::Instant::now();
     let outcome = run_module(args, &runtime);
+    if args.tier_stats
+        && let Some(cache) = runtime.code_cache()
+    {
+        let s = cache.stats();
+        eprintln!(
+            "code cache {}: {} hit(s), {} miss(es), {} rejected, {} stored, {} evicted",
+            cache.dir().display(),
+            s.hits,
+            s.misses,
+            s.rejected,
+            s.stored,
+            s.evicted
+        );
+    }
     if let Some(manager) = runtime.tier_manager() {
         if args.tier_stats {
             print_tier_stats(manager, started.elapsed());
@@ -239,9 +259,9 @@ fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
 
 fn print_tier_stats(manager: &wamr_rs::tiering::TierManager, total: std::time::Duration) {
     let events = manager.events();
+    let compiled = events.iter().filter(|e| !e.from_cache).count();
     eprintln!(
-        "tier-up: {} module(s) compiled in {:.3}s of running",
-        events.len(),
+        "tier-up: {compiled} module(s) compiled in {:.3}s of running",
         total.as_secs_f64()
     );
     eprintln!(
@@ -253,6 +273,15 @@ fn print_tier_stats(manager: &wamr_rs::tiering::TierManager, total: std::time::D
             Some(t) => format!("{:.3}s", t.as_secs_f64()),
             None => "still compiling".into(),
         };
+        if e.from_cache {
+            eprintln!(
+                "  {} ({} functions): native code from the code cache at {:.3}s, loaded in {took}; no compile",
+                e.module,
+                e.functions,
+                e.queued_at.as_secs_f64(),
+            );
+            continue;
+        }
         if e.osr_only {
             eprintln!(
                 "  {}: more OSR entries, asked for at {:.3}s, compiled in {took}{}",

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn wamr(args: &[&str]) -> Output {
+    // An empty code cache of its own: never the user's.
+    let cache = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
         .args(args)
         .env_remove("RUST_LOG")
+        .env("WAMR_CACHE_DIR", cache.path())
         .output()
         .expect("the wamr-rs binary runs")
 }
@@ -251,6 +254,7 @@ fn perf_map_names_the_compiled_functions() {
     let child = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
         .args([
             "run",
+            "--no-cache",
             "--tier",
             "aot",
             "--invoke",

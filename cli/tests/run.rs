@@ -8,10 +8,13 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 fn wamr(dir: &Path, args: &[&str]) -> Output {
+    // An empty code cache of its own: never the user's.
+    let cache = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
         .args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
+        .env("WAMR_CACHE_DIR", cache.path())
         .output()
         .expect("the wamr-rs binary runs")
 }
@@ -229,7 +232,7 @@ fn the_aot_tier_links_before_it_compiles() {
             (func (export "_start")))"#,
     );
     let out = Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
-        .args(["run", "--tier", "aot", "imp.wat"])
+        .args(["run", "--no-cache", "--tier", "aot", "imp.wat"])
         .current_dir(dir.path())
         .env_remove("RUST_LOG")
         .env("WAMR_LLVM_PLUGIN", dir.path().join("no-such-plugin.so"))
@@ -577,11 +580,14 @@ fn a_compile_worker_whose_program_has_ended_does_nothing() {
 /// the crash, `--tier auto` runs the program on in the interpreter.
 #[test]
 fn a_compiler_crash_ends_only_the_worker() {
+    let cache = tempfile::tempdir().unwrap();
     let crashing = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_wamr-rs"))
             .args(args)
             .env_remove("RUST_LOG")
             .env("WAMR_TEST_COMPILER_CRASH", "1")
+            // A cached entry would spare the compile that must crash.
+            .env("WAMR_CACHE_DIR", cache.path())
             .output()
             .expect("the wamr-rs binary runs")
     };

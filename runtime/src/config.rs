@@ -125,6 +125,48 @@ pub struct Config {
     /// Tiered execution (`--tier auto`): how the interpreter hands a module
     /// to the compiler.
     pub tier_up: TierUpPolicy,
+    /// A persistent cache of compiled code for the `aot` and `auto` tiers;
+    /// `None` (the default) compiles afresh in every process.
+    pub code_cache: Option<CodeCacheConfig>,
+}
+
+/// Where compiled code is kept between processes, and how much of it.
+///
+/// An entry is trusted as far as the directory is: the cache checks that an
+/// entry is whole (checksum), was compiled by this runtime version for this
+/// host, options and module, but not who wrote it. Give it a directory only
+/// the user can write, as the default under the user's cache directory is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCacheConfig {
+    pub dir: std::path::PathBuf,
+    /// Bound on the bytes of all entries; the least recently used go first.
+    pub max_bytes: u64,
+}
+
+impl CodeCacheConfig {
+    /// The default bound on a cache's size: 512 MiB.
+    pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+    /// Names a directory that overrides the default location.
+    pub const DIR_ENV: &str = "WAMR_CACHE_DIR";
+
+    /// A cache in `dir` with the default bound.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        CodeCacheConfig {
+            dir: dir.into(),
+            max_bytes: Self::DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// The user's cache: `$WAMR_CACHE_DIR`, else `$XDG_CACHE_HOME/wamr-rs`,
+    /// else `$HOME/.cache/wamr-rs`; `None` when none of them is set.
+    pub fn user() -> Option<Self> {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        let dir = var(Self::DIR_ENV)
+            .map(std::path::PathBuf::from)
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| std::path::Path::new(&d).join("wamr-rs")))
+            .or_else(|| var("HOME").map(|d| std::path::Path::new(&d).join(".cache/wamr-rs")))?;
+        Some(Self::new(dir))
+    }
 }
 
 /// When and how `--tier auto` compiles a module in the background.
@@ -186,6 +228,7 @@ impl Default for Config {
             max_stack_bytes: 8 << 20,
             max_native_stack_bytes: 1 << 20,
             tier_up: TierUpPolicy::default(),
+            code_cache: None,
         }
     }
 }
@@ -197,6 +240,8 @@ pub enum ConfigError {
     StackTooLarge(usize),
     #[error("the native stack limit (max_native_stack_bytes) of {0} bytes exceeds the most allowed, {max} bytes", max = Config::MAX_NATIVE_STACK_BYTES)]
     NativeStackTooLarge(usize),
+    #[error("the code cache directory (code_cache.dir) is empty")]
+    EmptyCacheDir,
 }
 
 impl Config {
@@ -221,7 +266,20 @@ impl Config {
                 self.max_native_stack_bytes,
             ));
         }
+        if self
+            .code_cache
+            .as_ref()
+            .is_some_and(|c| c.dir.as_os_str().is_empty())
+        {
+            return Err(ConfigError::EmptyCacheDir);
+        }
         Ok(())
+    }
+
+    /// Keeps compiled code in `cache` between processes.
+    pub fn with_code_cache(mut self, cache: CodeCacheConfig) -> Self {
+        self.code_cache = Some(cache);
+        self
     }
 
     pub fn with_memory_page_limit(mut self, pages: u64) -> Self {

@@ -25,7 +25,9 @@ pub mod value;
 pub mod vmctx;
 pub mod wasi;
 
-pub use config::{Config, ConfigError, DEFAULT_MEMORY64_PAGE_LIMIT, Features, TierUpPolicy};
+pub use config::{
+    CodeCacheConfig, Config, ConfigError, DEFAULT_MEMORY64_PAGE_LIMIT, Features, TierUpPolicy,
+};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use error::{Error, Result};
 pub use memory::{MemoryInstance, PAGE_SIZE};

@@ -62,6 +62,35 @@ pub struct CacheKey {
     options: CompileOptions,
 }
 
+/// What tells this build from another of the same version: the size and
+/// modification time of the running executable and of the compiler plugin
+/// it would load. `COMPILER_VERSION` changes only with the version number,
+/// so without this a rebuilt runtime or compiler (during development, or
+/// an upgrade that kept the number) could run code the old one compiled
+/// for another VM layout. Two `stat`s, once per process.
+fn build_fingerprint() -> &'static [u8] {
+    static FINGERPRINT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FINGERPRINT.get_or_init(|| {
+        let plugin = crate::plugin::plugin_candidates()
+            .into_iter()
+            .find(|p| p.is_file());
+        let mut out = Vec::new();
+        for path in std::env::current_exe().ok().into_iter().chain(plugin) {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            out.extend(meta.len().to_le_bytes());
+            out.extend(modified.as_nanos().to_le_bytes());
+        }
+        out
+    })
+}
+
 impl CacheKey {
     pub fn new(wasm: &[u8], features: WasmFeatures, options: &CompileOptions) -> Self {
         let wasm_sha256 = sha256(wasm);
@@ -74,6 +103,7 @@ impl CacheKey {
         field(b"wamr-rs code cache 1");
         field(&wasm_sha256);
         field(COMPILER_VERSION.as_bytes());
+        field(build_fingerprint());
         field(&FORMAT_VERSION.to_le_bytes());
         field(&features.bits().to_le_bytes());
         field(options.triple.as_bytes());

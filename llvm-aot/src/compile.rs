@@ -135,7 +135,9 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
         wasm_features: job.features,
         helpers: helpers.iter().map(|h| h.name().to_string()).collect(),
     };
-    let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries).to_bytes()?;
+    let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries)
+        .with_fault_sites(linked.fault_sites.clone())
+        .to_bytes()?;
     tracing::debug!(
         functions = module.num_funcs() - module.num_imported_funcs(),
         objects = objects.len(),

@@ -252,7 +252,9 @@ fn traps_name_the_function_they_happened_in() {
 /// page (x86_64 Linux): the fault named the function the host had called.
 /// Each out-of-bounds access here is in a small function LLVM inlines
 /// into its caller (see `inlined_guard_faults_are_named_from_the_fault_sites`),
-/// so only the compiler's table of accesses can name it.
+/// so only the compiler's table of accesses can name it. In `rmw`, x86
+/// makes the caller's load and the inlined store one instruction; the load
+/// traps first.
 const GUARDED: &str = r#"(module
   (memory 1)
   (func $outer (export "outer") (result i32) call $inner i32.const 1 i32.add)
@@ -261,20 +263,24 @@ const GUARDED: &str = r#"(module
   (func $store_inner (param i32) (i64.store (local.get 0) (i64.const -1)))
   (func $simd_outer (export "simd") (result i32)
     (i32x4.extract_lane 1 (call $simd_inner (i32.const 65521))))
-  (func $simd_inner (param i32) (result v128) (v128.load (local.get 0))))"#;
+  (func $simd_inner (param i32) (result v128) (v128.load (local.get 0)))
+  (func $rmw (export "rmw") (param i32)
+    (call $put (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 1))))
+  (func $put (param i32 i32) (i32.store (local.get 0) (local.get 1))))"#;
 
-/// (export, the function whose access traps) of [`GUARDED`].
-const GUARDED_TRAPS: [(&str, &str); 3] = [
-    ("outer", "inner"),
-    ("store", "store_inner"),
-    ("simd", "simd_inner"),
+/// (export, arguments, the function whose access traps) of [`GUARDED`].
+const GUARDED_TRAPS: [(&str, &[Val], &str); 4] = [
+    ("outer", &[], "inner"),
+    ("store", &[], "store_inner"),
+    ("simd", &[], "simd_inner"),
+    ("rmw", &[Val::I32(-2)], "rmw"),
 ];
 
 #[test]
 fn guard_page_traps_name_the_function_that_made_the_access() {
-    for (export, inner) in GUARDED_TRAPS {
+    for (export, args, inner) in GUARDED_TRAPS {
         let want = format!("out of bounds memory access (in wasm function {inner})");
-        for (tier, out) in call_everywhere(GUARDED, export, &[]) {
+        for (tier, out) in call_everywhere(GUARDED, export, args) {
             assert_eq!(out, Err(want.clone()), "{tier}: {export}");
         }
     }
@@ -328,8 +334,8 @@ fn guard_page_traps_from_an_aot_file_name_the_function() {
     let module = runtime.load_aot_file(&path).unwrap();
     let mut store = runtime.new_store();
     let instance = Linker::new().instantiate(&mut store, &module).unwrap();
-    for (export, inner) in GUARDED_TRAPS {
-        let err = instance.call(&mut store, export, &[]).unwrap_err();
+    for (export, args, inner) in GUARDED_TRAPS {
+        let err = instance.call(&mut store, export, args).unwrap_err();
         let trap = err.as_trap().expect("a trap").to_string();
         assert_eq!(
             trap,

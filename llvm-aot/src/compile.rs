@@ -294,6 +294,9 @@ pub fn compile_object(
     let passes = format!("default<O{}>", opts.opt_level.min(3));
     llvm.run_passes(&passes, &machine, pass_options(opts.opt_level))
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
+    if options.memory32_guard {
+        crate::translate::retag_folded_stores(&cx, &llvm)?;
+    }
     if let Ok(arch @ (Arch::Riscv32 | Arch::Riscv64)) = arch {
         helpers.extend(crate::legalize::legalize(
             &cx,

@@ -10,14 +10,15 @@ use std::fs::File;
 use std::io;
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
-use wamr_runtime::guard::{CodeRegistration, register_code};
+use wamr_runtime::Module;
+use wamr_runtime::guard::{CodeRegistration, FaultSite, register_code};
 
 /// A read+exec mapping of one code blob.
 #[derive(Debug)]
 pub struct CodeMemory {
     /// Makes a guard-page fault in this code a trap (`wamr_runtime::guard`);
     /// declared first so that it is dropped before the code is unmapped.
-    _registration: Option<CodeRegistration>,
+    registration: Option<CodeRegistration>,
     /// `None` for an empty blob: there is nothing to map.
     map: Option<Mmap>,
 }
@@ -70,16 +71,30 @@ impl CodeMemory {
     }
 
     const EMPTY: CodeMemory = CodeMemory {
-        _registration: None,
+        registration: None,
         map: None,
     };
 
     fn registered(map: Mmap) -> io::Result<Self> {
         let registration = register_code(map.as_ptr(), map.len()).map_err(io::Error::other)?;
         Ok(CodeMemory {
-            _registration: Some(registration),
+            registration: Some(registration),
             map: Some(map),
         })
+    }
+
+    /// Tells the fault handler which wasm functions of `module` the code
+    /// holds, so that a guard-page trap names the right one (see
+    /// `CodeRegistration::describe_functions`).
+    pub fn describe_functions(
+        &self,
+        module: &Module,
+        sites: Vec<FaultSite>,
+        entries: impl IntoIterator<Item = (u32, u32)>,
+    ) {
+        if let Some(registration) = &self.registration {
+            registration.describe_functions(module, sites, entries);
+        }
     }
 
     /// The mapped code.

@@ -25,6 +25,10 @@
 //!     functions  (3)   u32 count, { native u32, array_call u32, osr u32 }
 //!                      each: entry offsets into the code, per defined
 //!                      function; `osr` is u32::MAX when there is none
+//!     fault sites (4)  optional: u32 count, { code offset u32, func u32 }
+//!                      each, by increasing offset: the guarded memory
+//!                      accesses and the wasm function (index space with
+//!                      imports) whose code each is; absent = none
 //! ```
 //!
 //! Loading checks, in order: magic, version, length, checksum, then the
@@ -43,6 +47,7 @@ pub use features::{WASM_FEATURE_BITS, WasmFeatures};
 pub use file::AotFile;
 pub use target::HostTarget;
 use target::Incompatible;
+pub use wamr_runtime::guard::FaultSite;
 
 pub const MAGIC: [u8; 8] = *b"\0wamrAOT";
 /// 3: code for x86_64 Linux leaves memory32 accesses to guard regions
@@ -103,6 +108,9 @@ pub struct AotImage<'a> {
     pub wasm: &'a [u8],
     pub code: &'a [u8],
     pub functions: Vec<FunctionEntry>,
+    /// Where the code's guarded memory accesses are, and whose they are
+    /// (`wamr_runtime::guard::function_at`); sorted by offset.
+    pub fault_sites: Vec<FaultSite>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +161,12 @@ pub enum ContainerError {
         index: usize,
         offset: u32,
         code_len: usize,
+    },
+    #[error("fault site {index} (code offset {offset:#x}) {reason}")]
+    BadFaultSite {
+        index: usize,
+        offset: u32,
+        reason: &'static str,
     },
     #[error("the .aot file enables wasm features unknown to this build (bits {0:#x})")]
     UnknownWasmFeatures(u32),
@@ -216,6 +230,15 @@ impl<'a> AotImage<'a> {
             wasm,
             code,
             functions,
+            fault_sites: Vec::new(),
+        }
+    }
+
+    /// The image with the code's fault sites (see [`AotImage::fault_sites`]).
+    pub fn with_fault_sites(self, fault_sites: Vec<FaultSite>) -> Self {
+        AotImage {
+            fault_sites,
+            ..self
         }
     }
 
@@ -229,6 +252,7 @@ impl<'a> AotImage<'a> {
     /// Serialises the image as an `.aot` file.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ContainerError> {
         check_functions(&self.functions, self.code.len())?;
+        check_fault_sites(&self.fault_sites, self.code.len())?;
         if self.meta.opt_level > 3 {
             return Err(ContainerError::Malformed(format!(
                 "opt level {} (0..=3)",
@@ -236,18 +260,32 @@ impl<'a> AotImage<'a> {
             )));
         }
         let functions = encode_functions(&self.functions)?;
-        // The header's length does not depend on the section offsets.
+        // Only when there are some: files without them stay as they were.
+        let fault_sites = (!self.fault_sites.is_empty())
+            .then(|| encode_fault_sites(&self.fault_sites))
+            .transpose()?;
+        let section_count = 3 + usize::from(fault_sites.is_some());
+        // The header's length depends on the number of sections only.
+        let placeholder = vec![SectionEntry::new(SectionKind::Code, 0, 0); section_count];
         let header_len =
-            FIXED_HEADER_LEN + encode_header(&self.meta, &self.wasm_sha256, &[])?.len();
+            FIXED_HEADER_LEN + encode_header(&self.meta, &self.wasm_sha256, &placeholder)?.len();
         let functions_at = header_len as u64;
-        let wasm_at = functions_at + functions.len() as u64;
+        let fault_sites_at = functions_at + functions.len() as u64;
+        let wasm_at = fault_sites_at + fault_sites.as_ref().map_or(0, Vec::len) as u64;
         let code_at = (wasm_at + self.wasm.len() as u64).next_multiple_of(CODE_ALIGN);
         let file_len = code_at + self.code.len() as u64;
-        let sections = [
+        let mut sections = vec![
             SectionEntry::new(SectionKind::Functions, functions_at, functions.len()),
             SectionEntry::new(SectionKind::Wasm, wasm_at, self.wasm.len()),
             SectionEntry::new(SectionKind::Code, code_at, self.code.len()),
         ];
+        if let Some(sites) = &fault_sites {
+            sections.push(SectionEntry::new(
+                SectionKind::FaultSites,
+                fault_sites_at,
+                sites.len(),
+            ));
+        }
         let header = encode_header(&self.meta, &self.wasm_sha256, &sections)?;
 
         let mut out = Vec::with_capacity(file_len as usize);
@@ -258,6 +296,7 @@ impl<'a> AotImage<'a> {
         out.extend_from_slice(&header);
         debug_assert_eq!(out.len(), header_len);
         out.extend_from_slice(&functions);
+        out.extend_from_slice(fault_sites.as_deref().unwrap_or_default());
         out.extend_from_slice(self.wasm);
         out.resize(code_at as usize, 0);
         out.extend_from_slice(self.code);
@@ -388,10 +427,16 @@ enum SectionKind {
     Wasm = 1,
     Code = 2,
     Functions = 3,
+    FaultSites = 4,
 }
 
 impl SectionKind {
-    const ALL: [SectionKind; 3] = [SectionKind::Wasm, SectionKind::Code, SectionKind::Functions];
+    const ALL: [SectionKind; 4] = [
+        SectionKind::Wasm,
+        SectionKind::Code,
+        SectionKind::Functions,
+        SectionKind::FaultSites,
+    ];
 
     fn from_u32(kind: u32) -> Option<Self> {
         Self::ALL.into_iter().find(|k| *k as u32 == kind)
@@ -402,6 +447,7 @@ impl SectionKind {
             SectionKind::Wasm => "wasm",
             SectionKind::Code => "code",
             SectionKind::Functions => "function table",
+            SectionKind::FaultSites => "fault sites",
         }
     }
 }
@@ -457,16 +503,11 @@ fn encode_header(
     for helper in &meta.helpers {
         put_str(&mut out, helper, "helper name")?;
     }
-    // Always three sections; `to_bytes` measures the header with an empty
-    // slice and must get the same length.
-    out.extend_from_slice(&3u32.to_le_bytes());
-    for i in 0..3 {
-        let (kind, offset, len) = sections
-            .get(i)
-            .map_or((0, 0, 0), |s| (s.kind as u32, s.offset, s.len));
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for s in sections {
+        out.extend_from_slice(&(s.kind as u32).to_le_bytes());
+        out.extend_from_slice(&s.offset.to_le_bytes());
+        out.extend_from_slice(&s.len.to_le_bytes());
     }
     Ok(out)
 }
@@ -482,6 +523,57 @@ fn encode_functions(functions: &[FunctionEntry]) -> Result<Vec<u8>, ContainerErr
         out.extend_from_slice(&f.osr.unwrap_or(NO_OSR).to_le_bytes());
     }
     Ok(out)
+}
+
+fn encode_fault_sites(sites: &[FaultSite]) -> Result<Vec<u8>, ContainerError> {
+    let count = u32::try_from(sites.len()).map_err(|_| ContainerError::TooLarge("fault sites"))?;
+    let mut out = Vec::with_capacity(4 + sites.len() * 8);
+    out.extend_from_slice(&count.to_le_bytes());
+    for site in sites {
+        out.extend_from_slice(&site.code_offset.to_le_bytes());
+        out.extend_from_slice(&site.func.to_le_bytes());
+    }
+    Ok(out)
+}
+
+fn decode_fault_sites(bytes: &[u8]) -> Result<Vec<FaultSite>, ContainerError> {
+    let mut reader = Reader { bytes, pos: 0 };
+    let count = reader.u32("fault site count")? as usize;
+    if bytes.len() as u64 != 4 + 8 * count as u64 {
+        return Err(ContainerError::Malformed(format!(
+            "fault-site table of {} bytes for {count} sites",
+            bytes.len()
+        )));
+    }
+    (0..count)
+        .map(|_| {
+            Ok(FaultSite {
+                code_offset: reader.u32("fault site")?,
+                func: reader.u32("fault site")?,
+            })
+        })
+        .collect()
+}
+
+/// Every site inside the code, by strictly increasing offset (the lookup
+/// binary-searches them).
+fn check_fault_sites(sites: &[FaultSite], code_len: usize) -> Result<(), ContainerError> {
+    let mut after = None;
+    for (index, site) in sites.iter().enumerate() {
+        let bad = |reason| ContainerError::BadFaultSite {
+            index,
+            offset: site.code_offset,
+            reason,
+        };
+        if site.code_offset as usize >= code_len {
+            return Err(bad("lies outside the code section"));
+        }
+        if after.is_some_and(|a| site.code_offset <= a) {
+            return Err(bad("is not after the one before it"));
+        }
+        after = Some(site.code_offset);
+    }
+    Ok(())
 }
 
 fn check_functions(functions: &[FunctionEntry], code_len: usize) -> Result<(), ContainerError> {
@@ -559,6 +651,7 @@ pub(crate) struct Parsed {
     pub(crate) wasm: Range<usize>,
     pub(crate) code: Range<usize>,
     pub(crate) functions: Vec<FunctionEntry>,
+    pub(crate) fault_sites: Vec<FaultSite>,
 }
 
 impl Parsed {
@@ -636,8 +729,12 @@ impl Parsed {
             sections.push(SectionEntry { kind, offset, len });
         }
         let body_start = reader.pos as u64;
-        let ranges = section_ranges(&sections, body_start, file_len)?;
-        let [wasm, code, functions] = ranges;
+        let SectionRanges {
+            wasm,
+            code,
+            functions,
+            fault_sites,
+        } = section_ranges(&sections, body_start, file_len)?;
         if !(code.start as u64).is_multiple_of(CODE_ALIGN) {
             return Err(ContainerError::CodeMisaligned {
                 offset: code.start as u64,
@@ -645,6 +742,11 @@ impl Parsed {
         }
         let functions = decode_functions(&bytes[functions])?;
         check_functions(&functions, code.len())?;
+        let fault_sites = match fault_sites {
+            Some(range) => decode_fault_sites(&bytes[range])?,
+            None => Vec::new(),
+        };
+        check_fault_sites(&fault_sites, code.len())?;
         if sha256(&bytes[wasm.clone()]) != wasm_sha256 {
             return Err(ContainerError::EmbeddedWasmMismatch);
         }
@@ -663,6 +765,7 @@ impl Parsed {
             wasm,
             code,
             functions,
+            fault_sites,
         })
     }
 
@@ -673,18 +776,26 @@ impl Parsed {
             wasm: &bytes[self.wasm.clone()],
             code: &bytes[self.code.clone()],
             functions: self.functions.clone(),
+            fault_sites: self.fault_sites.clone(),
         }
     }
 }
 
-/// Checks the section table; returns the wasm, code and function-table
-/// ranges.
+/// Where the sections are in the file.
+struct SectionRanges {
+    wasm: Range<usize>,
+    code: Range<usize>,
+    functions: Range<usize>,
+    fault_sites: Option<Range<usize>>,
+}
+
+/// Checks the section table; returns where each section is.
 fn section_ranges(
     sections: &[SectionEntry],
     body_start: u64,
     file_len: u64,
-) -> Result<[Range<usize>; 3], ContainerError> {
-    let mut found: [Option<Range<usize>>; 3] = [None, None, None];
+) -> Result<SectionRanges, ContainerError> {
+    let mut found: [Option<Range<usize>>; 4] = Default::default();
     let mut placed: Vec<(Range<u64>, SectionKind)> = Vec::new();
     for s in sections {
         let end = s.offset.checked_add(s.len).filter(|&end| end <= file_len);
@@ -718,12 +829,13 @@ fn section_ranges(
         slot.take()
             .ok_or(ContainerError::MissingSection(kind.name()))
     };
-    let [wasm, code, functions] = &mut found;
-    Ok([
-        take(SectionKind::Wasm, wasm)?,
-        take(SectionKind::Code, code)?,
-        take(SectionKind::Functions, functions)?,
-    ])
+    let [wasm, code, functions, fault_sites] = &mut found;
+    Ok(SectionRanges {
+        wasm: take(SectionKind::Wasm, wasm)?,
+        code: take(SectionKind::Code, code)?,
+        functions: take(SectionKind::Functions, functions)?,
+        fault_sites: fault_sites.take(),
+    })
 }
 
 fn decode_functions(bytes: &[u8]) -> Result<Vec<FunctionEntry>, ContainerError> {

@@ -16,7 +16,7 @@ use crate::cache::{CacheKey, CodeCache};
 use crate::code_memory::CodeMemory;
 use crate::compiler::{COMPILER_VERSION, CompileJob, CompileOptions, Compiler, OsrFuncs};
 use crate::container::{
-    AotFile, AotImage, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
+    AotFile, AotImage, ContainerError, FaultSite, FunctionEntry, HostTarget, WasmFeatures,
 };
 
 /// Why an `.aot` file or image cannot run here.
@@ -33,6 +33,8 @@ pub enum LoadError {
     FeatureMismatch { file: String, runtime: String },
     #[error("the .aot file has code for {found} functions, but its module defines {expected}")]
     FunctionCount { found: usize, expected: usize },
+    #[error("the .aot file names function {func} at a fault site, but its module has {funcs}")]
+    FaultSiteFunction { func: u32, funcs: u32 },
 }
 
 /// Native code of one module: the entries of each defined function.
@@ -45,13 +47,31 @@ pub struct CompiledModule {
 impl CompiledModule {
     /// Maps `image`'s code (copied into fresh executable memory) for `module`.
     pub fn from_image(module: &Module, image: &AotImage<'_>) -> Result<Self, LoadError> {
-        check_functions(module, &image.functions)?;
+        check_functions(module, &image.functions, &image.fault_sites)?;
         let code = CodeMemory::from_bytes(image.code).map_err(ContainerError::CodeMapping)?;
-        Ok(CompiledModule::new(module, code, image.functions.clone()))
+        Ok(CompiledModule::new(
+            module,
+            code,
+            image.functions.clone(),
+            image.fault_sites.clone(),
+        ))
     }
 
-    fn new(module: &Module, code: CodeMemory, entries: Vec<FunctionEntry>) -> Self {
+    fn new(
+        module: &Module,
+        code: CodeMemory,
+        entries: Vec<FunctionEntry>,
+        fault_sites: Vec<FaultSite>,
+    ) -> Self {
         crate::perf_map::record(module, code.bytes(), &entries);
+        let first = module.num_imported_funcs();
+        let entry_points = (first..).zip(&entries).flat_map(|(func, e)| {
+            [Some(e.native), Some(e.array_call), e.osr]
+                .into_iter()
+                .flatten()
+                .map(move |at| (at, func))
+        });
+        code.describe_functions(module, fault_sites, entry_points);
         CompiledModule { code, entries }
     }
 
@@ -77,12 +97,23 @@ impl CompiledModule {
     }
 }
 
-fn check_functions(module: &Module, entries: &[FunctionEntry]) -> Result<(), LoadError> {
+fn check_functions(
+    module: &Module,
+    entries: &[FunctionEntry],
+    fault_sites: &[FaultSite],
+) -> Result<(), LoadError> {
     let expected = (module.num_funcs() - module.num_imported_funcs()) as usize;
     if entries.len() != expected {
         return Err(LoadError::FunctionCount {
             found: entries.len(),
             expected,
+        });
+    }
+    let funcs = module.num_funcs();
+    if let Some(site) = fault_sites.iter().find(|s| s.func >= funcs) {
+        return Err(LoadError::FaultSiteFunction {
+            func: site.func,
+            funcs,
         });
     }
     Ok(())
@@ -99,8 +130,13 @@ pub fn load_aot_file(config: &Config, path: impl AsRef<Path>) -> Result<Module, 
     file.check_compiler(COMPILER_VERSION)?;
     file.check_target(&HostTarget::detect())?;
     let module = module_for(config, file.meta().wasm_features, file.wasm())?;
-    check_functions(&module, file.functions())?;
-    let compiled = CompiledModule::new(&module, file.map_code()?, file.functions().to_vec());
+    check_functions(&module, file.functions(), file.fault_sites())?;
+    let compiled = CompiledModule::new(
+        &module,
+        file.map_code()?,
+        file.functions().to_vec(),
+        file.fault_sites().to_vec(),
+    );
     attach(&module, compiled);
     Ok(module)
 }

@@ -33,7 +33,7 @@ pub use compiler::{
     COMPILER_VERSION, CachingCompiler, CompileError, CompileJob, CompileOptions, Compiler, OsrFuncs,
 };
 pub use container::{
-    AotFile, AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, WasmFeatures,
+    AotFile, AotImage, AotMeta, ContainerError, FaultSite, FunctionEntry, HostTarget, WasmFeatures,
 };
 pub use executor::{
     AotExecutor, CompiledModule, LoadError, attach, call_published, compile_module,

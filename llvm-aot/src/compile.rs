@@ -135,7 +135,9 @@ pub fn compile_aot(job: &CompileJob<'_>) -> Result<Vec<u8>, CompileFailure> {
         wasm_features: job.features,
         helpers: helpers.iter().map(|h| h.name().to_string()).collect(),
     };
-    let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries).to_bytes()?;
+    let bytes = AotImage::new(meta, job.wasm, &linked.blob, entries)
+        .with_fault_sites(linked.fault_sites.clone())
+        .to_bytes()?;
     tracing::debug!(
         functions = module.num_funcs() - module.num_imported_funcs(),
         objects = objects.len(),
@@ -292,6 +294,9 @@ pub fn compile_object(
     let passes = format!("default<O{}>", opts.opt_level.min(3));
     llvm.run_passes(&passes, &machine, pass_options(opts.opt_level))
         .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
+    if options.memory32_guard {
+        crate::translate::retag_folded_stores(&cx, &llvm)?;
+    }
     if let Ok(arch @ (Arch::Riscv32 | Arch::Riscv64)) = arch {
         helpers.extend(crate::legalize::legalize(
             &cx,

@@ -8,6 +8,11 @@
 //! Anything else — an undefined symbol, an absolute address, writable data —
 //! is an error naming what caused it.
 //!
+//! One writable section is expected: [`FAULT_SECTION`], where LLVM records
+//! each guarded memory access (the translator tags them with `!pcsections`
+//! metadata). It is laid out after everything else, relocated like the
+//! rest, decoded into [`LinkedCode::fault_sites`] and cut off the blob.
+//!
 //! RISC-V: the target machine may have linker relaxation on or off. With it
 //! on, the assembler leaves even intra-function branches as relocations
 //! (all handled here) and pads alignment directives with `R_RISCV_ALIGN`
@@ -23,10 +28,18 @@ use object::{
     Architecture, BinaryFormat, Object, ObjectKind, ObjectSection, ObjectSymbol, RelocationFlags,
     RelocationTarget, SectionIndex, SymbolKind, SymbolSection,
 };
+pub use wamr_runtime::guard::FaultSite;
 
 /// The largest section alignment the blob can honour: code memory is
 /// page-aligned, and the `.aot` container page-aligns the code section.
 pub const MAX_SECTION_ALIGN: u64 = 4096;
+
+/// The section `!pcsections !{!"wamr_faults!C", !{i32 func}}` metadata
+/// makes LLVM emit. Per function and tag, a group: the address of each
+/// instruction with that tag relative to its own field (32 bits, a
+/// PC-relative relocation each), then `func` once, as a ULEB128. Only the
+/// relocations tell where a group's addresses end.
+pub const FAULT_SECTION: &str = "wamr_faults";
 
 /// Position-independent machine code with every relocation resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +49,9 @@ pub struct LinkedCode {
     pub blob: Vec<u8>,
     /// Defined function symbols (global and local) -> offset in `blob`.
     pub symbols: BTreeMap<String, u32>,
+    /// The guarded memory accesses in the code and the wasm function each
+    /// belongs to, sorted by offset, one per offset.
+    pub fault_sites: Vec<FaultSite>,
     /// Diagnostics: how many relocations of each kind were resolved.
     pub relocations: BTreeMap<String, u32>,
 }
@@ -98,6 +114,8 @@ pub enum LinkError {
     DuplicateSymbol(String),
     #[error("code blob of {0} bytes exceeds the 4 GiB limit")]
     TooLarge(u64),
+    #[error("section `{FAULT_SECTION}` is malformed at {offset:#x}: {reason}")]
+    FaultSites { offset: u64, reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +164,7 @@ pub fn link_objects(objects: &[&[u8]]) -> Result<LinkedCode, LinkError> {
         return Ok(LinkedCode {
             blob: Vec::new(),
             symbols: BTreeMap::new(),
+            fault_sites: Vec::new(),
             relocations: BTreeMap::new(),
         });
     };
@@ -153,16 +172,20 @@ pub fn link_objects(objects: &[&[u8]]) -> Result<LinkedCode, LinkError> {
     let mut linker = Linker::layout(&files, arch)?;
     let symbols = linker.function_symbols()?;
     linker.relocate()?;
+    let fault_sites = linker.fault_sites()?;
+    linker.blob.truncate(linker.kept_len as usize);
     tracing::debug!(
         arch = ?arch,
         bytes = linker.blob.len(),
         functions = symbols.len(),
+        fault_sites = fault_sites.len(),
         relocations = ?linker.stats,
         "linked object into a flat code blob"
     );
     Ok(LinkedCode {
         blob: linker.blob,
         symbols,
+        fault_sites,
         relocations: linker.stats,
     })
 }
@@ -224,6 +247,7 @@ fn check_symbols(files: &[object::File<'_>]) -> Result<(), LinkError> {
 enum Placement {
     Code,
     ReadOnly,
+    FaultSites,
     Skip,
 }
 
@@ -244,6 +268,13 @@ fn placement(section: &object::Section<'_, '_>) -> Result<Placement, LinkError> 
         return Ok(Placement::Skip);
     }
     let size = section.size();
+    // Writable only because LLVM marks it so; nothing writes it at run time.
+    if name == FAULT_SECTION
+        && sh_type == elf::SHT_PROGBITS
+        && !sh_flags.contains(elf::SHF_TLS | elf::SHF_EXECINSTR)
+    {
+        return Ok(Placement::FaultSites);
+    }
     // `.data.rel.ro` is only writable so a dynamic loader can relocate it;
     // once its relocations are resolved here it is plain read-only data.
     let relro = name.starts_with(".data.rel.ro");
@@ -278,6 +309,12 @@ struct Linker<'a, 'data> {
     bases: HashMap<SectionKey, u64>,
     /// Placed sections in layout order, with their object.
     placed: Vec<(usize, object::Section<'data, 'a>)>,
+    /// Length of the code sections, which come first.
+    code_len: u64,
+    /// Length of the blob without the fault-site sections, which follow.
+    kept_len: u64,
+    /// Blob offsets of the relocated fields in fault-site sections.
+    fault_fields: std::collections::BTreeSet<u64>,
     /// Blob offset of every global symbol some object defines.
     globals: HashMap<String, u64>,
     stats: BTreeMap<String, u32>,
@@ -336,11 +373,13 @@ impl<'a, 'data> Linker<'a, 'data> {
     fn layout(files: &'a [object::File<'data>], arch: Arch) -> Result<Self, LinkError> {
         let mut code = Vec::new();
         let mut rodata = Vec::new();
+        let mut faults = Vec::new();
         for (obj, file) in files.iter().enumerate() {
             for section in file.sections() {
                 match placement(&section)? {
                     Placement::Code => code.push((obj, section)),
                     Placement::ReadOnly => rodata.push((obj, section)),
+                    Placement::FaultSites => faults.push((obj, section)),
                     Placement::Skip => {}
                 }
             }
@@ -348,7 +387,15 @@ impl<'a, 'data> Linker<'a, 'data> {
         let mut blob = Vec::new();
         let mut bases = HashMap::new();
         let mut placed = Vec::new();
-        for (obj, section) in code.into_iter().chain(rodata) {
+        let mut code_len = 0;
+        let mut kept_len = None;
+        let code = code.into_iter().map(|s| (Placement::Code, s));
+        let rodata = rodata.into_iter().map(|s| (Placement::ReadOnly, s));
+        let faults = faults.into_iter().map(|s| (Placement::FaultSites, s));
+        for (kind, (obj, section)) in code.chain(rodata).chain(faults) {
+            if matches!(kind, Placement::FaultSites) && kept_len.is_none() {
+                kept_len = Some(blob.len() as u64);
+            }
             let name = section.name().unwrap_or("").to_string();
             let align = section.align().max(1);
             if !align.is_power_of_two() || align > MAX_SECTION_ALIGN {
@@ -374,6 +421,9 @@ impl<'a, 'data> Linker<'a, 'data> {
             blob.extend_from_slice(data);
             bases.insert((obj, section.index()), base);
             placed.push((obj, section));
+            if matches!(kind, Placement::Code) {
+                code_len = end;
+            }
         }
         let mut globals = HashMap::new();
         for (obj, file) in files.iter().enumerate() {
@@ -395,12 +445,16 @@ impl<'a, 'data> Linker<'a, 'data> {
                 }
             }
         }
+        let kept_len = kept_len.unwrap_or(blob.len() as u64);
         Ok(Linker {
             files,
             arch,
             blob,
             bases,
             placed,
+            code_len,
+            kept_len,
+            fault_fields: Default::default(),
             globals,
             stats: BTreeMap::new(),
         })
@@ -520,6 +574,18 @@ impl<'a, 'data> Linker<'a, 'data> {
 
     fn relocate(&mut self) -> Result<(), LinkError> {
         let relocs = self.collect()?;
+        // The fault-site sections are cut off the blob after linking.
+        let into_cut = |r: &&Reloc| {
+            r.place < self.kept_len && r.target.as_ref().is_ok_and(|&t| t >= self.kept_len)
+        };
+        if let Some(r) = relocs.iter().find(into_cut) {
+            return Err(LinkError::OutsideBlob(r.site.clone()));
+        }
+        self.fault_fields = relocs
+            .iter()
+            .filter(|r| r.place >= self.kept_len)
+            .map(|r| r.place)
+            .collect();
         match self.arch {
             Arch::X86_64 => {
                 for r in &relocs {
@@ -530,6 +596,65 @@ impl<'a, 'data> Linker<'a, 'data> {
             Arch::Riscv64 | Arch::Riscv32 => self.apply_riscv(&relocs)?,
         }
         Ok(())
+    }
+
+    /// Decodes the relocated fault-site sections (see [`FAULT_SECTION`]).
+    fn fault_sites(&self) -> Result<Vec<FaultSite>, LinkError> {
+        let mut sites = Vec::new();
+        for (obj, section) in &self.placed {
+            let base = self.bases[&(*obj, section.index())];
+            if base < self.kept_len {
+                continue;
+            }
+            // Placed sections lie inside the blob (checked by layout).
+            let bytes = &self.blob[base as usize..(base + section.size()) as usize];
+            let is_field = |at: usize| self.fault_fields.contains(&(base + at as u64));
+            // Code offsets of the group being read, before its function.
+            let mut group = Vec::new();
+            let mut at = 0;
+            while at < bytes.len() {
+                let malformed = |reason: &str| LinkError::FaultSites {
+                    offset: at as u64,
+                    reason: reason.to_string(),
+                };
+                if is_field(at) {
+                    let field = bytes
+                        .get(at..at + 4)
+                        .ok_or_else(|| malformed("an address is cut short"))?;
+                    let delta = i32::from_le_bytes(field.try_into().expect("4 bytes"));
+                    let code_offset = (base + at as u64)
+                        .checked_add_signed(i64::from(delta))
+                        .filter(|&o| o < self.code_len)
+                        .ok_or_else(|| malformed("an address lies outside the code"))?;
+                    group.push(code_offset as u32);
+                    at += 4;
+                    continue;
+                }
+                let (func, len) = uleb128_u32(&bytes[at..])
+                    .filter(|&(_, len)| !(at + 1..at + len).any(is_field))
+                    .ok_or_else(|| malformed("a function index is cut short or too large"))?;
+                if group.is_empty() {
+                    return Err(malformed("a function index follows no address"));
+                }
+                sites.extend(
+                    group
+                        .drain(..)
+                        .map(|code_offset| FaultSite { code_offset, func }),
+                );
+                at += len;
+            }
+            if !group.is_empty() {
+                return Err(LinkError::FaultSites {
+                    offset: bytes.len() as u64,
+                    reason: "the last addresses have no function index".into(),
+                });
+            }
+        }
+        // Two tags on one instruction would be LLVM merging two accesses;
+        // either function is right, so keep one.
+        sites.sort_unstable();
+        sites.dedup_by_key(|s| s.code_offset);
+        Ok(sites)
     }
 
     /// The `N` bytes at `at`, which must lie inside `r`'s section.
@@ -784,6 +909,18 @@ impl<'a, 'data> Linker<'a, 'data> {
         const ADDI: u32 = 0x13;
         Ok((insn & !0x707f) | ADDI)
     }
+}
+
+/// A ULEB128 that fits a u32 at the start of `bytes`, and its length.
+fn uleb128_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(5) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((u32::try_from(value).ok()?, i + 1));
+        }
+    }
+    None
 }
 
 /// Width in bytes and direction of a RISC-V ADD/SUB relocation.

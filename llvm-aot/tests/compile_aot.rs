@@ -130,6 +130,153 @@ fn parallel_chunks_link_into_one_image_that_runs_from_a_file() {
     assert_eq!(one, many);
 }
 
+/// Every kind of memory access, one per function: `(param $a i32)
+/// (param $v v128)`, results dropped.
+const ACCESSES: &[&str] = &[
+    "(drop (i32.load (local.get 0)))",
+    "(drop (i64.load offset=7 (local.get 0)))",
+    "(drop (f32.load (local.get 0)))",
+    "(drop (f64.load (local.get 0)))",
+    "(drop (i32.load8_s (local.get 0)))",
+    "(drop (i32.load16_u (local.get 0)))",
+    "(drop (i64.load8_u (local.get 0)))",
+    "(drop (i64.load16_s (local.get 0)))",
+    "(drop (i64.load32_s (local.get 0)))",
+    "(drop (i64.load32_u (local.get 0)))",
+    "(i32.store (local.get 0) (i32.const 1))",
+    "(i64.store (local.get 0) (i64.const 1))",
+    "(f32.store (local.get 0) (f32.const 1))",
+    "(f64.store (local.get 0) (f64.const 1))",
+    "(i32.store8 (local.get 0) (i32.const 1))",
+    "(i64.store16 (local.get 0) (i64.const 1))",
+    "(i64.store32 (local.get 0) (i64.const 1))",
+    "(i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 3)))",
+    "(drop (v128.load (local.get 0)))",
+    "(v128.store (local.get 0) (local.get 1))",
+    "(drop (v128.load8x8_s (local.get 0)))",
+    "(drop (v128.load16x4_u (local.get 0)))",
+    "(drop (v128.load32x2_s (local.get 0)))",
+    "(drop (v128.load8_splat (local.get 0)))",
+    "(drop (v128.load16_splat (local.get 0)))",
+    "(drop (v128.load32_splat (local.get 0)))",
+    "(drop (v128.load64_splat (local.get 0)))",
+    "(drop (v128.load32_zero (local.get 0)))",
+    "(drop (v128.load64_zero (local.get 0)))",
+    "(drop (v128.load8_lane 3 (local.get 0) (local.get 1)))",
+    "(drop (v128.load16_lane 1 (local.get 0) (local.get 1)))",
+    "(drop (v128.load32_lane 2 (local.get 0) (local.get 1)))",
+    "(drop (v128.load64_lane 1 (local.get 0) (local.get 1)))",
+    "(v128.store8_lane 5 (local.get 0) (local.get 1))",
+    "(v128.store16_lane 2 (local.get 0) (local.get 1))",
+    "(v128.store32_lane 3 (local.get 0) (local.get 1))",
+    "(v128.store64_lane 1 (local.get 0) (local.get 1))",
+];
+
+fn x86_64_linux(cpu: &str, opt_level: u8) -> CompileOptions {
+    CompileOptions {
+        triple: "x86_64-unknown-linux-gnu".into(),
+        cpu: cpu.into(),
+        features: String::new(),
+        abi: String::new(),
+        opt_level,
+    }
+}
+
+fn image_for(wasm: &[u8], options: &CompileOptions) -> Vec<u8> {
+    compile_aot(&CompileJob {
+        wasm,
+        features: WasmFeatures::from_runtime(&Config::default().features),
+        options,
+        threads: 1,
+        progress: None,
+        osr: wamr_aot::OsrFuncs::NONE,
+    })
+    .unwrap()
+}
+
+/// Where memory32 accesses are left to guard pages (x86_64 Linux), the
+/// image lists every one, of every kind and at every CPU level, with its
+/// function: LLVM keeps the tag through instruction selection, also
+/// where it folds the load into another instruction. memory64 accesses
+/// are checked in the code and not listed; a site naming a function the
+/// module lacks is refused when the code is loaded.
+#[test]
+fn fault_sites_list_guarded_accesses_by_function() {
+    let funcs: String = ACCESSES
+        .iter()
+        .map(|body| format!("(func (param i32 v128) {body})\n"))
+        .collect();
+    let wasm = wat::parse_str(format!("(module (memory 1) {funcs})")).unwrap();
+    for (cpu, opt_level) in [
+        ("x86-64", 3),
+        ("x86-64-v2", 2),
+        ("x86-64-v3", 3),
+        ("x86-64", 0),
+    ] {
+        let bytes = image_for(&wasm, &x86_64_linux(cpu, opt_level));
+        let image = AotImage::from_bytes(&bytes).unwrap();
+        let mut entries: Vec<u32> = image
+            .functions
+            .iter()
+            .flat_map(|f| [f.native, f.array_call])
+            .collect();
+        entries.sort();
+        for (func, f) in (0u32..).zip(&image.functions) {
+            // In the function's own code: from its entry to the next one.
+            let end = entries
+                .iter()
+                .copied()
+                .find(|&e| e > f.native)
+                .unwrap_or(u32::MAX);
+            assert!(
+                image
+                    .fault_sites
+                    .iter()
+                    .any(|s| s.func == func && (f.native..end).contains(&s.code_offset)),
+                "{cpu} -O{opt_level}: no fault site for `{}`",
+                ACCESSES[func as usize]
+            );
+        }
+        assert!(
+            image
+                .fault_sites
+                .iter()
+                .all(|s| (s.func as usize) < ACCESSES.len())
+        );
+    }
+    let memory64 = wat::parse_str(
+        "(module (memory i64 1) (func (export \"f\") (param i64) (result i32) (i32.load (local.get 0))))",
+    )
+    .unwrap();
+    let bytes = image_for(&memory64, &x86_64_linux("x86-64", 3));
+    assert!(AotImage::from_bytes(&bytes).unwrap().fault_sites.is_empty());
+
+    let wasm = wat::parse_str(
+        r#"(module (memory 1)
+          (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+          (func (export "store") (param i32) (i64.store8 (local.get 0) (i64.const 1)))
+          (func (export "copy") (param i32)
+            (v128.store (local.get 0) (v128.load offset=16 (local.get 0)))))"#,
+    )
+    .unwrap();
+    let bytes = image_for(&wasm, &CompileOptions::host(0));
+    let image = AotImage::from_bytes(&bytes).unwrap();
+    let module = wamr_runtime::Module::new(&Config::default(), &wasm).unwrap();
+    assert!(wamr_aot::CompiledModule::from_image(&module, &image).is_ok());
+    let bad = image.clone().with_fault_sites(vec![wamr_aot::FaultSite {
+        code_offset: 0,
+        func: 3,
+    }]);
+    let err = wamr_aot::CompiledModule::from_image(&module, &bad).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            wamr_aot::LoadError::FaultSiteFunction { func: 3, funcs: 3 }
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn invalid_wasm_is_refused_by_the_one_validator() {
     // `wat` assembles it; validation rejects the type mismatch.

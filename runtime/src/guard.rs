@@ -21,8 +21,19 @@
 //! that owns a resource is skipped. Any other fault goes to the handler that
 //! was installed before ours (Rust's stack-overflow reporter, or the
 //! default action).
+//!
+//! A trap names the wasm function it happened in, in every tier. The
+//! handler keeps the faulting instruction's address for `call_compiled` to
+//! report; [`function_at`] then finds the function from what the loader
+//! told about the code ([`CodeRegistration::describe_functions`]): the
+//! compiler's table of guarded accesses, which names the function whose
+//! wasm made the access even where LLVM inlined it into another.
 
+use std::collections::BTreeMap;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::module::{Module, WeakModule};
 
 /// Whether this host gives memory32 memories guard regions, so that code
 /// compiled for it may leave memory32 accesses unchecked. The compiler
@@ -49,7 +60,35 @@ static CODE_SLOTS_USED: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug)]
 pub struct CodeRegistration {
     slot: usize,
+    start: usize,
+    end: usize,
 }
+
+/// A guarded memory access in compiled code: where its instruction is in
+/// the code blob, and the wasm function (index space with imports) whose
+/// code it is, also where it was inlined into another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultSite {
+    pub code_offset: u32,
+    pub func: u32,
+}
+
+/// The wasm functions of one registered blob, for [`function_at`].
+#[derive(Debug)]
+struct CodeFunctions {
+    end: usize,
+    /// Weak: the module owns the code (through an extension), so a strong
+    /// handle here would keep both alive for good.
+    module: WeakModule,
+    /// Sorted by offset, one per offset.
+    sites: Vec<FaultSite>,
+    /// `(code offset, function)` of every entry point, sorted.
+    entries: Vec<(u32, u32)>,
+}
+
+/// Registered blobs by start address. Never read by the signal handler,
+/// so a lock is fine.
+static FUNCTIONS: RwLock<BTreeMap<usize, CodeFunctions>> = RwLock::new(BTreeMap::new());
 
 /// Too many blobs of compiled code are mapped at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -73,14 +112,64 @@ pub fn register_code(start: *const u8, len: usize) -> Result<CodeRegistration, T
             e.store(end, Ordering::Relaxed);
             s.store(start, Ordering::Release);
             CODE_SLOTS_USED.fetch_max(slot + 1, Ordering::AcqRel);
-            return Ok(CodeRegistration { slot });
+            return Ok(CodeRegistration { slot, start, end });
         }
     }
     Err(TooMuchCode)
 }
 
+impl CodeRegistration {
+    /// Tells which wasm functions of `module` the registered code holds:
+    /// `sites` are its guarded accesses, `entries` the `(code offset,
+    /// function)` of every function entry point. A fault at no site is
+    /// taken to be in the function of the nearest entry below it.
+    pub fn describe_functions(
+        &self,
+        module: &Module,
+        mut sites: Vec<FaultSite>,
+        entries: impl IntoIterator<Item = (u32, u32)>,
+    ) {
+        sites.sort_unstable();
+        sites.dedup_by_key(|s| s.code_offset);
+        let mut entries: Vec<(u32, u32)> = entries.into_iter().collect();
+        entries.sort_unstable();
+        let functions = CodeFunctions {
+            end: self.end,
+            module: module.downgrade(),
+            sites,
+            entries,
+        };
+        write_functions().insert(self.start, functions);
+    }
+}
+
+fn write_functions() -> std::sync::RwLockWriteGuard<'static, BTreeMap<usize, CodeFunctions>> {
+    FUNCTIONS.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The module and wasm function whose compiled code holds `pc`: the
+/// function of the guarded access there, else the one of the nearest entry
+/// point below. `None` for code not described (or whose module is gone).
+pub fn function_at(pc: usize) -> Option<(Module, u32)> {
+    let functions = FUNCTIONS.read().unwrap_or_else(|e| e.into_inner());
+    let (&start, code) = functions.range(..=pc).next_back()?;
+    if pc >= code.end {
+        return None;
+    }
+    let offset = u32::try_from(pc - start).ok()?;
+    let func = match code.sites.binary_search_by_key(&offset, |s| s.code_offset) {
+        Ok(i) => code.sites[i].func,
+        Err(_) => {
+            let below = code.entries.partition_point(|&(at, _)| at <= offset);
+            code.entries.get(below.checked_sub(1)?)?.1
+        }
+    };
+    Some((code.module.upgrade()?, func))
+}
+
 impl Drop for CodeRegistration {
     fn drop(&mut self) {
+        write_functions().remove(&self.start);
         let (s, e) = &CODE[self.slot];
         s.store(usize::MAX, Ordering::Release);
         e.store(0, Ordering::Relaxed);
@@ -97,15 +186,26 @@ fn is_compiled_code(pc: usize) -> bool {
     })
 }
 
+/// Compiled code hit a guard page: an out-of-bounds memory access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardFault {
+    /// The address of the faulting instruction (see [`function_at`]).
+    pub pc: usize,
+}
+
 /// Calls compiled code `entry(vmctx, a, b)` (an array-call trampoline
-/// `(vmctx, values)` ignores `b`). Returns `false` when the code hit a
-/// guard page, i.e. made an out-of-bounds memory access; the call is then
-/// over and the caller reports the trap.
+/// `(vmctx, values)` ignores `b`). Fails when the code hit a guard page;
+/// the call is then over and the caller reports the trap.
 ///
 /// # Safety
 /// `entry` is compiled code, registered while it runs, whose signature
 /// takes (at most) these three arguments, which must be valid for it.
-pub unsafe fn call_compiled(entry: *const u8, vmctx: *mut u8, a: *mut u64, b: u32) -> bool {
+pub unsafe fn call_compiled(
+    entry: *const u8,
+    vmctx: *mut u8,
+    a: *mut u64,
+    b: u32,
+) -> Result<(), GuardFault> {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
         // SAFETY: forwarded from the caller.
@@ -117,7 +217,7 @@ pub unsafe fn call_compiled(entry: *const u8, vmctx: *mut u8, a: *mut u64, b: u3
         // ignored by a callee of the C ABI that does not declare them.
         let f: unsafe extern "C" fn(*mut u8, *mut u64, u32) = unsafe { std::mem::transmute(entry) };
         unsafe { f(vmctx, a, b) };
-        true
+        Ok(())
     }
 }
 
@@ -187,6 +287,9 @@ mod sys {
         /// call, or null outside compiled code. Const-initialised without
         /// a destructor, so the fault handler may read it.
         static LANDING: Cell<*const usize> = const { Cell::new(std::ptr::null()) };
+        /// Where this thread's last guard fault happened, set by the
+        /// handler (const-initialised, no destructor: signal-safe).
+        static FAULT_PC: Cell<usize> = const { Cell::new(0) };
     }
 
     pub(super) unsafe fn call_guarded(
@@ -194,7 +297,7 @@ mod sys {
         vmctx: *mut u8,
         a: *mut u64,
         b: u32,
-    ) -> bool {
+    ) -> Result<(), super::GuardFault> {
         let mut sp = 0usize;
         let sp: *mut usize = &mut sp;
         let outer = LANDING.with(|l| l.replace(sp));
@@ -203,7 +306,13 @@ mod sys {
         // until the call returns.
         let faulted = unsafe { wamr_guarded_call(entry, vmctx, a, b, sp) } != 0;
         LANDING.with(|l| l.set(outer));
-        !faulted
+        if faulted {
+            Err(super::GuardFault {
+                pc: FAULT_PC.with(Cell::get),
+            })
+        } else {
+            Ok(())
+        }
     }
 
     /// The handlers in place before ours, for faults that are not ours.
@@ -229,8 +338,8 @@ mod sys {
         });
     }
 
-    /// The fault handler. Async-signal-safe: it reads atomics and a
-    /// thread-local cell and rewrites the interrupted context.
+    /// The fault handler. Async-signal-safe: it reads atomics, sets
+    /// thread-local cells and rewrites the interrupted context.
     unsafe extern "C" fn on_fault(
         signal: libc::c_int,
         info: *mut libc::siginfo_t,
@@ -242,6 +351,7 @@ mod sys {
         let pc = regs[libc::REG_RIP as usize] as usize;
         let landing = LANDING.with(Cell::get);
         if !landing.is_null() && super::is_compiled_code(pc) {
+            FAULT_PC.with(|p| p.set(pc));
             // SAFETY: `landing` points at the live `sp` of this thread's
             // innermost `call_guarded`, which is below us on this stack.
             regs[libc::REG_RSP as usize] = unsafe { *landing } as i64;
@@ -293,5 +403,47 @@ mod tests {
         assert!(!is_compiled_code(at + 64));
         drop(registration);
         assert!(!is_compiled_code(at));
+    }
+
+    #[test]
+    fn function_at_prefers_the_site_then_the_entry_below() {
+        let module = Module::new(&crate::Config::default(), b"\0asm\x01\0\0\0").unwrap();
+        let code = [0u8; 256];
+        let at = code.as_ptr() as usize;
+        let registration = register_code(code.as_ptr(), code.len()).unwrap();
+        // Undescribed code names no function.
+        assert!(function_at(at + 16).is_none());
+        let sites = vec![
+            FaultSite {
+                code_offset: 100,
+                func: 7,
+            },
+            FaultSite {
+                code_offset: 40,
+                func: 9,
+            },
+        ];
+        registration.describe_functions(&module, sites, [(64, 3), (0, 2), (128, 4)]);
+        let func = |pc: usize| function_at(pc).map(|(m, f)| (m.same(&module), f));
+        // Exact sites: the function whose access it is (here inlined into 2 and 3).
+        assert_eq!(func(at + 40), Some((true, 9)));
+        assert_eq!(func(at + 100), Some((true, 7)));
+        // Elsewhere: the function of the nearest entry at or below.
+        assert_eq!(func(at), Some((true, 2)));
+        assert_eq!(func(at + 41), Some((true, 2)));
+        assert_eq!(func(at + 64), Some((true, 3)));
+        assert_eq!(func(at + 255), Some((true, 4)));
+        // Outside the code.
+        assert_eq!(func(at + 256), None);
+        assert_eq!(func(at - 1), None);
+        // A weak module: the table does not keep it alive.
+        let other = Module::new(&crate::Config::default(), b"\0asm\x01\0\0\0").unwrap();
+        registration.describe_functions(&other, Vec::new(), [(0, 1)]);
+        drop(other);
+        assert_eq!(func(at), None);
+        registration.describe_functions(&module, Vec::new(), [(0, 1)]);
+        assert_eq!(func(at), Some((true, 1)));
+        drop(registration);
+        assert_eq!(func(at), None);
     }
 }

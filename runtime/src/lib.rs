@@ -33,7 +33,7 @@ pub use error::{Error, Result};
 pub use memory::{MemoryInstance, PAGE_SIZE};
 pub use module::{
     DataMode, DataSegment, ElementMode, ElementSegment, Export, ExternKind, FuncBody, Import,
-    Module,
+    Module, WeakModule,
 };
 pub use store::{
     Caller, Executor, Extern, FuncId, FuncKind, GlobalId, HostFn, InstanceId, MemoryId, Store,

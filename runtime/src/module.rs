@@ -103,6 +103,19 @@ pub struct Module {
     inner: Arc<ModuleInner>,
 }
 
+/// A [`Module`] handle that does not keep it alive (see [`Module::downgrade`]).
+#[derive(Debug, Clone)]
+pub struct WeakModule {
+    inner: std::sync::Weak<ModuleInner>,
+}
+
+impl WeakModule {
+    /// The module, unless every strong handle is gone.
+    pub fn upgrade(&self) -> Option<Module> {
+        self.inner.upgrade().map(|inner| Module { inner })
+    }
+}
+
 #[derive(Debug, Default)]
 struct ModuleInner {
     bytes: Arc<[u8]>,
@@ -262,6 +275,13 @@ impl Module {
     /// Whether two handles refer to the same decoded module.
     pub fn same(&self, other: &Module) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+    /// A handle that does not keep the module alive: for what the module
+    /// itself owns (through an extension) and must refer back to it.
+    pub fn downgrade(&self) -> WeakModule {
+        WeakModule {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
     /// The type of the entity exported as `name`.
     pub fn export_type(&self, export: &Export) -> ExternType {

@@ -847,8 +847,9 @@ impl Store {
     /// Enters compiled code: runs `entry(vmctx, a, b)` with `self` current.
     /// Every call from Rust into compiled code comes here. A memory32
     /// access that hit a guard page (see [`crate::guard`]) ends the call
-    /// with the out-of-bounds trap, as an explicit check would have; the
-    /// caller collects traps with [`Store::take_compiled_trap`].
+    /// with the out-of-bounds trap in the function that made the access,
+    /// as an explicit check would have; the caller collects traps with
+    /// [`Store::take_compiled_trap`].
     ///
     /// # Safety
     /// `entry` is registered compiled code of this store taking (at most)
@@ -861,10 +862,15 @@ impl Store {
         b: u32,
     ) {
         // SAFETY: forwarded from the caller.
-        let completed = self
+        let result = self
             .with_current(|_| unsafe { crate::guard::call_compiled(entry, vmctx.cast(), a, b) });
-        if !completed {
-            self.pending_trap = None;
+        if let Err(fault) = result {
+            // Name the function whose code made the access (maybe inlined
+            // elsewhere), as `raise_trap` does for an explicit check; else
+            // the caller names the function it entered.
+            self.pending_trap = crate::guard::function_at(fault.pc).map(|(module, func)| {
+                Trap::from(TrapKind::MemoryOutOfBounds).in_function(|| module.func_name(func))
+            });
             self.state.trap = TrapKind::MemoryOutOfBounds as u32;
         }
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
-use super::{AotImage, AotMeta, ContainerError, FunctionEntry, HostTarget, Parsed};
+use super::{AotImage, AotMeta, ContainerError, FaultSite, FunctionEntry, HostTarget, Parsed};
 use crate::code_memory::{CodeMemory, host_page_size};
 
 /// A validated `.aot` file. Its bytes are a read-only shared mapping: like
@@ -90,6 +90,10 @@ impl AotFile {
 
     pub fn functions(&self) -> &[FunctionEntry] {
         &self.parsed.functions
+    }
+
+    pub fn fault_sites(&self) -> &[FaultSite] {
+        &self.parsed.fault_sites
     }
 
     /// The whole file as an image borrowing from the mapping.

@@ -55,7 +55,8 @@ fn sample_file() -> Vec<u8> {
 /// Offset where the variable header ends (the writer puts the function
 /// table right there).
 fn header_end() -> usize {
-    FIXED_HEADER_LEN + encode_header(&meta(), &[0; 32], &[]).unwrap().len()
+    let sections = [SectionEntry::new(SectionKind::Code, 0, 0); 3];
+    FIXED_HEADER_LEN + encode_header(&meta(), &[0; 32], &sections).unwrap().len()
 }
 
 /// Offset of section-table entry `i` (written in the order: function
@@ -466,4 +467,110 @@ mod x86_64_runs {
             assert_eq!(f(), 42);
         }
     }
+}
+
+fn fault_sites() -> Vec<FaultSite> {
+    vec![
+        FaultSite {
+            code_offset: 0,
+            func: 3,
+        },
+        FaultSite {
+            code_offset: 16,
+            func: 300,
+        },
+    ]
+}
+
+#[test]
+fn fault_sites_round_trip() {
+    let (wasm, code) = (wasm(), code());
+    let image = AotImage::new(meta(), &wasm, &code, functions()).with_fault_sites(fault_sites());
+    let bytes = image.to_bytes().unwrap();
+    let loaded = AotImage::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded, image);
+    assert_eq!(loaded.fault_sites, fault_sites());
+    // A fourth section, only when there are sites.
+    let section_count = |b: &[u8]| {
+        let at = header_end() - 3 * 20 - 4;
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    };
+    assert_eq!(section_count(&bytes), 4);
+    assert_eq!(section_count(&sample_file()), 3);
+    let code_offset = loaded.code.as_ptr() as usize - bytes.as_ptr() as usize;
+    assert_eq!(code_offset as u64 % CODE_ALIGN, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.aot");
+    std::fs::write(&path, &bytes).unwrap();
+    let file = AotFile::open(&path).unwrap();
+    assert_eq!(file.fault_sites(), &fault_sites()[..]);
+    assert_eq!(file.image(), loaded);
+    // Files without the section have none.
+    assert!(
+        AotImage::from_bytes(&sample_file())
+            .unwrap()
+            .fault_sites
+            .is_empty()
+    );
+}
+
+#[test]
+fn fault_sites_are_validated() {
+    let (wasm, code) = (wasm(), code());
+    let write = |sites: Vec<FaultSite>| {
+        AotImage::new(meta(), &wasm, &code, functions())
+            .with_fault_sites(sites)
+            .to_bytes()
+    };
+    let mut outside = fault_sites();
+    outside[1].code_offset = code.len() as u32;
+    let mut unsorted = fault_sites();
+    unsorted.swap(0, 1);
+    let mut repeated = fault_sites();
+    repeated[1].code_offset = 0;
+    for (sites, reason) in [
+        (outside, "outside the code"),
+        (unsorted, "not after"),
+        (repeated, "not after"),
+    ] {
+        let err = write(sites.clone()).unwrap_err();
+        assert!(
+            matches!(&err, ContainerError::BadFaultSite { index: 1, .. })
+                && err.to_string().contains(reason),
+            "{sites:?}: {err}"
+        );
+    }
+    // The reader checks the same, and the table's length.
+    let good = write(fault_sites()).unwrap();
+    let table = header_end() + 20 + 4 + 2 * 12;
+    let reparse = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = good.clone();
+        edit(&mut bytes);
+        seal(&mut bytes);
+        AotImage::from_bytes(&bytes).unwrap_err()
+    };
+    let err = reparse(&|b| put_u32(b, table + 4 + 8, 0));
+    assert!(
+        matches!(err, ContainerError::BadFaultSite { index: 1, .. }),
+        "{err}"
+    );
+    let err = reparse(&|b| put_u32(b, table + 4 + 8, 1 << 20));
+    assert!(
+        matches!(err, ContainerError::BadFaultSite { index: 1, .. }),
+        "{err}"
+    );
+    let err = reparse(&|b| put_u32(b, table, 3));
+    assert!(matches!(err, ContainerError::Malformed(_)), "{err}");
+    // A second fault-site section is an error.
+    let err = reparse(&|b| {
+        put_u32(
+            b,
+            header_end() + 20 - 3 * 20,
+            SectionKind::FaultSites as u32,
+        )
+    });
+    assert!(
+        matches!(err, ContainerError::DuplicateSection("fault sites")),
+        "{err}"
+    );
 }

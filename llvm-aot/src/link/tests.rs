@@ -813,3 +813,98 @@ fn riscv_alignment_padding_is_kept() {
         .collect();
     assert_eq!(targets, [i64::from(code.symbols["add7"])]);
 }
+
+/// Guarded accesses tagged as the translator tags them: function 7's
+/// load (also "inlined" into `outer`), and two accesses of function 300
+/// (a two-byte ULEB128), which LLVM lists as one group.
+const TAGGED: &str = r#"
+define i32 @inner(ptr %p) nounwind {
+  %v = load volatile i32, ptr %p, align 1, !pcsections !0
+  ret i32 %v
+}
+define i32 @outer(ptr %p, ptr %q) nounwind {
+  %v = load volatile i32, ptr %p, align 1, !pcsections !0
+  %w = add i32 %v, 1
+  store volatile i32 %w, ptr %p, align 1, !pcsections !2
+  %x = load volatile i32, ptr %q, align 1, !pcsections !2
+  %r = add i32 %w, %x
+  ret i32 %r
+}
+!0 = !{!"wamr_faults!C", !1}
+!1 = !{i32 7}
+!2 = !{!"wamr_faults!C", !3}
+!3 = !{i32 300}
+"#;
+
+#[test]
+fn fault_sites_are_decoded_and_cut_off_the_blob() {
+    let code = link(&compile_x86(&format!("{MODULE}{TAGGED}"))).unwrap();
+    let funcs: Vec<u32> = code.fault_sites.iter().map(|s| s.func).collect();
+    assert_eq!(funcs, [7, 7, 300, 300], "{:?}", code.fault_sites);
+    assert_eq!(code.fault_sites[0].code_offset, code.symbols["inner"]);
+    assert!(code.fault_sites[1].code_offset >= code.symbols["outer"]);
+    // mov (%rdi), %eax; mov (%rdi), %eax; mov %eax, (%rdi); add (%rsi), %eax.
+    let ops: Vec<u8> = code
+        .fault_sites
+        .iter()
+        .map(|s| code.blob[s.code_offset as usize])
+        .collect();
+    assert_eq!(ops, [0x8b, 0x8b, 0x89, 0x03]);
+    // The metadata changes no code, and the table is not kept in the blob.
+    let untagged = TAGGED
+        .replace(", !pcsections !0", "")
+        .replace(", !pcsections !2", "");
+    let plain = link(&compile_x86(&format!("{MODULE}{untagged}"))).unwrap();
+    assert!(plain.fault_sites.is_empty());
+    assert_eq!(code.blob, plain.blob);
+    // Several objects: each one's table, at its place in the blob.
+    let objects = [compile_x86(MODULE), compile_x86(TAGGED)];
+    let both = link_objects(&[&objects[0], &objects[1]]).unwrap();
+    assert_eq!(both.fault_sites.len(), 4);
+    assert_eq!(both.fault_sites[0].code_offset, both.symbols["inner"]);
+}
+
+#[test]
+fn malformed_fault_sites_are_errors() {
+    // A section written by hand: `@`, `%` and `^` are relocated addresses
+    // of `add7`, `sw` and `poly`.
+    let with = |entries: &str| {
+        let entries = entries
+            .replace('@', "1: .long add7 - 1b\\0A")
+            .replace('%', "1: .long sw - 1b\\0A")
+            .replace('^', "1: .long poly - 1b\\0A");
+        format!(
+            "module asm \".section wamr_faults,\\22aw\\22,@progbits\"\nmodule asm \"{entries}\"\n\
+             module asm \".section .rodata\\0A.Lro: .long 0\\0A.text\"\n{MODULE}"
+        )
+    };
+    let code = link(&compile_x86(&with("@.byte 5"))).unwrap();
+    let at = |name: &str| code.symbols[name];
+    let site = |code_offset, func| FaultSite { code_offset, func };
+    assert_eq!(code.fault_sites, [site(at("add7"), 5)]);
+    // Two addresses in one group, then a group of one.
+    let code = link(&compile_x86(&with("@%.byte 0x81, 1\\0A^.byte 2"))).unwrap();
+    let mut want = [
+        site(at("add7"), 129),
+        site(at("sw"), 129),
+        site(at("poly"), 2),
+    ];
+    want.sort();
+    assert_eq!(code.fault_sites, want);
+    for (entries, reason) in [
+        (".byte 5", "follows no address"),
+        ("@", "have no function index"),
+        ("@.byte 0x80", "cut short or too large"),
+        (
+            "@.byte 0x80, 0x80, 0x80, 0x80, 0x10",
+            "cut short or too large",
+        ),
+        ("1: .long .Lro - 1b\\0A.byte 1", "outside the code"),
+    ] {
+        let err = link(&compile_x86(&with(entries))).unwrap_err();
+        assert!(
+            matches!(&err, LinkError::FaultSites { reason: r, .. } if r.contains(reason)),
+            "{entries}: {err}"
+        );
+    }
+}

@@ -118,6 +118,54 @@ pub fn osr_symbol(index: u32) -> String {
     format!("wasm_ot{index}")
 }
 
+/// After optimisation, before codegen: tags each guarded store of a value
+/// computed from a guarded load of the same type at the same address with
+/// the load's function. x86 folds such a pair into one read-modify-write
+/// instruction, which keeps only the store's tag, while the access that
+/// traps is the load's (as in the interpreter); they differ once LLVM has
+/// inlined one into the other's function. Where they are not folded the
+/// store cannot fault (it writes bytes the load just read), so its tag is
+/// never used.
+pub fn retag_folded_stores(cx: &Context, llvm: &LlvmModule<'_>) -> Result<(), CompileError> {
+    use inkwell::types::AnyType;
+    use inkwell::values::{BasicValue, BasicValueEnum, InstructionOpcode, InstructionValue};
+    fn operand<'ctx>(i: u32, of: InstructionValue<'ctx>) -> Option<BasicValueEnum<'ctx>> {
+        of.get_operand(i)?.value()
+    }
+    let kind = cx.get_kind_id("pcsections");
+    for func in llvm.get_functions() {
+        for block in func.get_basic_blocks() {
+            let mut next = block.get_first_instruction();
+            while let Some(store) = next {
+                next = store.get_next_instruction();
+                if store.get_opcode() != InstructionOpcode::Store
+                    || store.get_metadata(kind).is_none()
+                {
+                    continue;
+                }
+                let (Some(value), Some(address)) = (operand(0, store), operand(1, store)) else {
+                    continue;
+                };
+                let Some(op) = value.as_instruction_value() else {
+                    continue;
+                };
+                let tag = (0..op.get_num_operands())
+                    .filter_map(|i| operand(i, op)?.as_instruction_value())
+                    .filter(|load| {
+                        load.get_opcode() == InstructionOpcode::Load
+                            && operand(0, *load) == Some(address)
+                            && load.get_type() == value.get_type().as_any_type_enum()
+                    })
+                    .find_map(|load| load.get_metadata(kind));
+                if let Some(tag) = tag {
+                    store.set_metadata(tag, kind).map_err(CompileError::llvm)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The LLVM type of a wasm value (references are 64-bit handles).
 pub(crate) fn llvm_type<'ctx>(
     cx: &'ctx Context,

@@ -394,9 +394,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let (p, guarded) = self.address(memarg, size)?;
         let v = self.b.build_load(ty, p, "load")?;
         if let Some(i) = inkwell::values::BasicValue::as_instruction_value(&v) {
-            i.set_alignment(1).map_err(CompileError::llvm)?;
-            i.set_volatile(guarded).map_err(CompileError::llvm)?;
-            self.memory_accesses.insert(i);
+            self.memory_access(i, guarded)?;
         }
         let v: BasicValueEnum = match extend {
             None => v,
@@ -430,10 +428,54 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
             None => v,
         };
         let st = self.b.build_store(p, v)?;
-        st.set_alignment(1).map_err(CompileError::llvm)?;
-        st.set_volatile(guarded).map_err(CompileError::llvm)?;
-        self.memory_accesses.insert(st);
+        self.memory_access(st, guarded)
+    }
+
+    /// Marks `access`, a load or store of linear memory at an address from
+    /// [`Self::address`]: unaligned, and when `guarded`, volatile (see
+    /// there) and tagged with this function's index. LLVM keeps the tag
+    /// where it inlines the access and lists the instruction it becomes in
+    /// the linker's fault-site table, so that a guard-page trap names this
+    /// function, as `raise_trap` would (`crate::link::FAULT_SECTION`).
+    pub(super) fn memory_access(
+        &mut self,
+        access: inkwell::values::InstructionValue<'ctx>,
+        guarded: bool,
+    ) -> Res {
+        access.set_alignment(1).map_err(CompileError::llvm)?;
+        access.set_volatile(guarded).map_err(CompileError::llvm)?;
+        if guarded {
+            access
+                .set_metadata(self.fault_tag(), self.cx.get_kind_id("pcsections"))
+                .map_err(CompileError::llvm)?;
+        }
+        self.memory_accesses.insert(access);
         Ok(())
+    }
+
+    /// `!{!"wamr_faults!C", !{i32 <this function>}}`: `!C` makes LLVM
+    /// write the constants after each entry, as ULEB128. Built from raw
+    /// metadata: inkwell's `metadata_node` passes nodes as values, and LLVM
+    /// turns a node of one constant made a value into the bare constant,
+    /// which `!pcsections` then ignores.
+    fn fault_tag(&self) -> inkwell::values::MetadataValue<'ctx> {
+        use inkwell::llvm_sys::core::{
+            LLVMMDNodeInContext2, LLVMMDStringInContext2, LLVMMetadataAsValue, LLVMValueAsMetadata,
+        };
+        use inkwell::values::AsValueRef;
+        let section = format!("{}!C", crate::link::FAULT_SECTION);
+        let func = self.i32().const_int(u64::from(self.index), false);
+        // SAFETY: plain constructors on this function's live context and a
+        // constant of it; LLVM copies the string.
+        unsafe {
+            let cx = self.cx.raw();
+            let mut aux = [LLVMValueAsMetadata(func.as_value_ref())];
+            let aux = LLVMMDNodeInContext2(cx, aux.as_mut_ptr(), aux.len());
+            let name = LLVMMDStringInContext2(cx, section.as_ptr().cast(), section.len());
+            let mut tag = [name, aux];
+            let tag = LLVMMDNodeInContext2(cx, tag.as_mut_ptr(), tag.len());
+            inkwell::values::MetadataValue::new(LLVMMetadataAsValue(cx, tag))
+        }
     }
 
     fn global_cell(&self, index: u32) -> Res<PointerValue<'ctx>> {

@@ -5,7 +5,6 @@ use inkwell::types::BasicTypeEnum;
 use inkwell::values::{BasicValue, BasicValueEnum, VectorValue};
 use wasmparser::{MemArg, Operator as O};
 
-use super::super::TranslateError as CompileError;
 use super::super::func::FuncTranslator;
 use super::{Res, Shape};
 
@@ -20,9 +19,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
         let (p, guarded) = self.address(memarg, size)?;
         let v = self.b.build_load(ty, p, "load")?;
         let i = v.as_instruction_value().expect("a load instruction");
-        i.set_alignment(1).map_err(CompileError::llvm)?;
-        i.set_volatile(guarded).map_err(CompileError::llvm)?;
-        self.memory_accesses.insert(i);
+        self.memory_access(i, guarded)?;
         Ok(v)
     }
 
@@ -30,10 +27,7 @@ impl<'ctx> FuncTranslator<'_, 'ctx> {
     fn mem_store(&mut self, memarg: &MemArg, v: BasicValueEnum<'ctx>, size: u64) -> Res {
         let (p, guarded) = self.address(memarg, size)?;
         let st = self.b.build_store(p, v)?;
-        st.set_alignment(1).map_err(CompileError::llvm)?;
-        st.set_volatile(guarded).map_err(CompileError::llvm)?;
-        self.memory_accesses.insert(st);
-        Ok(())
+        self.memory_access(st, guarded)
     }
 
     /// `v128.loadNxM_s/u`: 8 bytes of `from` lanes, each widened.

@@ -2,13 +2,20 @@
 
 use crate::trace::{CallRecord, Failure, Trace};
 
-/// What is compared beyond the defaults.
-#[derive(Debug, Clone, Copy, Default)]
+/// What is compared beyond results, globals, memories and output.
+#[derive(Debug, Clone, Copy)]
 pub struct CompareOptions {
-    /// Also compare the wasm function a trap names. Off for now: compiled
-    /// code names a different function than the interpreter (a known
-    /// defect); switch on when it is fixed.
+    /// Compare the wasm function a trap names between wamr-rs's tiers (on
+    /// by default; wasmi names none, so never against the reference).
     pub trap_function: bool,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            trap_function: true,
+        }
+    }
 }
 
 /// The result of comparing one module's traces.

@@ -298,10 +298,20 @@ pub fn compile_object(
         crate::translate::retag_folded_stores(&cx, &llvm)?;
     }
     if let Ok(arch @ (Arch::Riscv32 | Arch::Riscv64)) = arch {
+        let caps = Capabilities::of(&opts);
+        if !caps.mul && opts.opt_level > 0 {
+            // Loop strength reduction, which code generation runs after
+            // this rewrite, multiplies strides by constants (LLVM expands
+            // only some constants into shifts). Run here first, its
+            // multiplies are rewritten too; a second run finds the loops
+            // already reduced.
+            llvm.run_passes("loop-reduce", &machine, PassBuilderOptions::create())
+                .map_err(|e| CompileFailure::Llvm(e.to_string()))?;
+        }
         helpers.extend(crate::legalize::legalize(
             &cx,
             &llvm,
-            Capabilities::of(&opts),
+            caps,
             arch == Arch::Riscv64,
         )?);
     }

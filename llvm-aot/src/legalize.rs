@@ -7,7 +7,8 @@
 //! operations LLVM's own passes introduce (a multiply from strength
 //! reduction, a narrowed divide) are caught as well as the translator's.
 //! What it leaves, code generation expands inline; should a libcall still
-//! appear, linking fails and names it.
+//! appear, linking fails and names it. Vector (SIMD) operations whose
+//! lanes need helpers are split into one scalar operation per lane first.
 
 use std::collections::BTreeSet;
 
@@ -17,7 +18,8 @@ use inkwell::context::Context;
 use inkwell::module::Module;
 use inkwell::types::{AnyType, AnyTypeEnum, BasicMetadataTypeEnum, IntType};
 use inkwell::values::{
-    BasicValueEnum, CallSiteValue, FloatValue, InstructionOpcode, InstructionValue, IntValue,
+    AsValueRef, BasicValue, BasicValueEnum, CallSiteValue, FloatValue, InstructionOpcode,
+    InstructionValue, IntValue,
 };
 use inkwell::{AddressSpace, FloatPredicate};
 use wamr_aot::target::Capabilities;
@@ -87,6 +89,7 @@ fn rewrite_each<'ctx>(
         };
         let mut rewriter = Rewriter {
             cx,
+            llvm,
             b: &b,
             caps,
             signext_i32,
@@ -106,6 +109,7 @@ fn rewrite_each<'ctx>(
 
 struct Rewriter<'a, 'ctx> {
     cx: &'ctx Context,
+    llvm: &'a Module<'ctx>,
     b: &'a Builder<'ctx>,
     caps: Capabilities,
     signext_i32: bool,
@@ -123,6 +127,9 @@ enum Extend {
 impl<'ctx> Rewriter<'_, 'ctx> {
     fn rewrite(&mut self, inst: InstructionValue<'ctx>) -> Res {
         use InstructionOpcode as Op;
+        if self.lanes_need_helpers(inst) {
+            return self.by_lane(inst);
+        }
         let op = |i: u32| inst.get_operand(i).and_then(|o| o.value());
         let ty = inst.get_type();
         match inst.get_opcode() {
@@ -160,7 +167,7 @@ impl<'ctx> Rewriter<'_, 'ctx> {
             }
             Op::FPToSI | Op::FPToUI => {
                 let signed = inst.get_opcode() == Op::FPToSI;
-                self.float_to_int(inst, op(0), signed)
+                self.float_to_int(inst, op(0), signed, false)
             }
             Op::SIToFP | Op::UIToFP => {
                 let signed = inst.get_opcode() == Op::SIToFP;
@@ -169,6 +176,149 @@ impl<'ctx> Rewriter<'_, 'ctx> {
             Op::Call => self.intrinsic(inst),
             _ => Ok(()),
         }
+    }
+
+    /// Whether `inst` works on vectors (SIMD code) and a lane of it needs
+    /// a helper as the scalar operation would. Without V, code generation
+    /// splits every vector into lanes anyway; splitting here first lets
+    /// each lane be rewritten as a scalar is, where LLVM would otherwise
+    /// call libgcc per lane or fail to soften the operation at all.
+    fn lanes_need_helpers(&self, inst: InstructionValue<'ctx>) -> bool {
+        use InstructionOpcode as Op;
+        let lane = |t: AnyTypeEnum<'ctx>| match t {
+            AnyTypeEnum::VectorType(v) => Some(v.get_element_type().as_any_type_enum()),
+            _ => None,
+        };
+        let Some(res) = lane(inst.get_type()) else {
+            return false;
+        };
+        let src = inst
+            .get_operand(0)
+            .and_then(|o| o.value())
+            .and_then(|v| lane(v.get_type().as_any_type_enum()));
+        let wide = |t: Option<AnyTypeEnum<'ctx>>| {
+            t.and_then(Self::int_width)
+                .is_some_and(|b| b > self.caps.xlen)
+        };
+        let soft = |t: Option<AnyTypeEnum<'ctx>>| t.is_some_and(|t| self.soft(t));
+        let res = Some(res);
+        match inst.get_opcode() {
+            Op::Mul => !self.caps.mul,
+            Op::SDiv | Op::UDiv | Op::SRem | Op::URem => !self.caps.div || wide(res),
+            Op::FAdd | Op::FSub | Op::FMul | Op::FDiv => soft(res),
+            Op::FCmp => soft(src),
+            Op::FPExt | Op::FPTrunc => !self.caps.f64,
+            Op::FPToSI | Op::FPToUI => soft(src) || wide(res),
+            Op::SIToFP | Op::UIToFP => soft(res) || wide(src),
+            Op::Call => match intrinsic_name(inst).as_deref().map(family) {
+                Some((f, false)) if FLOAT_FAMILIES.contains(&f) => soft(res),
+                Some(("fptosi" | "fptoui", true)) => soft(src) || wide(res),
+                Some(("ctpop" | "ctlz" | "cttz", _)) => !self.caps.mul && !self.caps.bit_count,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Replaces the vector operation `inst` by one scalar operation per
+    /// lane, and rewrites each of those.
+    fn by_lane(&mut self, inst: InstructionValue<'ctx>) -> Res {
+        use InstructionOpcode as Op;
+        let AnyTypeEnum::VectorType(vt) = inst.get_type() else {
+            return Ok(());
+        };
+        let opcode = inst.get_opcode();
+        let lane_ty = vt.get_element_type();
+        // A call's last operand is the callee.
+        let (count, callee) = match CallSiteValue::try_from(inst) {
+            Ok(call) => (
+                call.count_arguments(),
+                Some(self.scalar_intrinsic(inst, lane_ty)?),
+            ),
+            Err(_) => (inst.get_num_operands(), None),
+        };
+        let operands: Vec<BasicValueEnum<'ctx>> = (0..count)
+            .map(|i| inst.get_operand(i).and_then(|o| o.value()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| unsupported(inst, "a missing operand"))?;
+        self.b.position_before(&inst);
+        let i32t = self.cx.i32_type();
+        let mut out = vt.get_poison();
+        let mut lanes = Vec::new();
+        for i in 0..vt.get_size() {
+            let at = i32t.const_int(u64::from(i), false);
+            let mut args = Vec::new();
+            for &v in &operands {
+                args.push(match v {
+                    BasicValueEnum::VectorValue(v) => self.b.build_extract_element(v, at, "x")?,
+                    other => other,
+                });
+            }
+            let r: BasicValueEnum = match (opcode, callee) {
+                (Op::FCmp, _) => {
+                    let pred = inst
+                        .get_fcmp_predicate()
+                        .ok_or_else(|| unsupported(inst, "an fcmp without predicate"))?;
+                    let (x, y) = (args[0].into_float_value(), args[1].into_float_value());
+                    self.b.build_float_compare(pred, x, y, "lane")?.into()
+                }
+                (Op::FPExt | Op::FPTrunc | Op::FPToSI | Op::FPToUI, _)
+                | (Op::SIToFP | Op::UIToFP, _) => {
+                    self.b.build_cast(opcode, args[0], lane_ty, "lane")?
+                }
+                (Op::Call, Some(f)) => {
+                    let args: Vec<_> = args.iter().map(|&a| a.into()).collect();
+                    self.b
+                        .build_call(f, &args, "lane")?
+                        .try_as_basic_value()
+                        .basic()
+                        .ok_or_else(|| unsupported(inst, "a call without result"))?
+                }
+                _ => self.b.build_binop(opcode, args[0], args[1], "lane")?,
+            };
+            lanes.extend(r.as_instruction_value());
+            out = self.b.build_insert_element(out, r, at, "lanes")?;
+        }
+        // SAFETY: both are live values of the same vector type; `inst` is
+        // erased right after and never used again.
+        unsafe {
+            inkwell::llvm_sys::core::LLVMReplaceAllUsesWith(
+                inst.as_value_ref(),
+                out.as_value_ref(),
+            );
+        }
+        inst.erase_from_basic_block();
+        for lane in lanes {
+            self.rewrite(lane)?;
+        }
+        Ok(())
+    }
+
+    /// The declaration of the scalar form of the intrinsic `inst` calls,
+    /// whose result lanes are `lane_ty`.
+    fn scalar_intrinsic(
+        &self,
+        inst: InstructionValue<'ctx>,
+        lane_ty: inkwell::types::BasicTypeEnum<'ctx>,
+    ) -> Res<inkwell::values::FunctionValue<'ctx>> {
+        let missing = || unsupported(inst, "an unknown intrinsic");
+        let name = intrinsic_name(inst).ok_or_else(missing)?;
+        let (fam, sat) = family(&name);
+        let generic = format!("llvm.{fam}{}", if sat { ".sat" } else { "" });
+        let intrinsic = inkwell::intrinsics::Intrinsic::find(&generic).ok_or_else(missing)?;
+        let mut types = vec![lane_ty];
+        if sat {
+            // Overloaded on the result and on the source.
+            let src = inst
+                .get_operand(0)
+                .and_then(|o| o.value())
+                .map(|v| v.into_vector_value().get_type().get_element_type())
+                .ok_or_else(missing)?;
+            types.push(src);
+        }
+        intrinsic
+            .get_declaration(self.llvm, &types)
+            .ok_or_else(missing)
     }
 
     /// Whether float type `ty` has no hardware arithmetic.
@@ -380,12 +530,14 @@ impl<'ctx> Rewriter<'_, 'ctx> {
     }
 
     /// `fptosi`/`fptoui` (in range, or LLVM makes the result poison, so the
-    /// saturating helper computes it exactly) and `fpto{s,u}i.sat`.
+    /// saturating helper computes it exactly) and, `saturate`d,
+    /// `fpto{s,u}i.sat`, which the helpers do to 32 and 64 bits only.
     fn float_to_int(
         &mut self,
         inst: InstructionValue<'ctx>,
         x: Option<BasicValueEnum<'ctx>>,
         signed: bool,
+        saturate: bool,
     ) -> Res {
         let Some(x) = x else { return Ok(()) };
         let (Some(bits), src) = (Self::int_width(inst.get_type()), x.get_type()) else {
@@ -394,6 +546,9 @@ impl<'ctx> Rewriter<'_, 'ctx> {
         let src = src.as_any_type_enum();
         if !self.soft(src) && bits <= self.caps.xlen {
             return Ok(());
+        }
+        if bits > 64 || (saturate && bits != 32 && bits != 64) {
+            return Err(unsupported(inst, "a saturating conversion to an odd width"));
         }
         let helper = trunc_sat_helper(self.is_f64(src), bits > 32, signed);
         self.b.position_before(&inst);
@@ -449,10 +604,7 @@ impl<'ctx> Rewriter<'_, 'ctx> {
         let arg0 = inst.get_operand(0).and_then(|o| o.value());
         let ty = inst.get_type();
         match family {
-            "sqrt" | "minimum" | "maximum" | "ceil" | "floor" | "trunc" | "roundeven"
-            | "nearbyint" | "rint"
-                if self.soft(ty) =>
-            {
+            f if FLOAT_FAMILIES.contains(&f) && self.soft(ty) => {
                 let is64 = self.is_f64(ty);
                 let helper = float_intrinsic_helper(family, is64);
                 let arity = helper.params().len() as u32;
@@ -462,12 +614,7 @@ impl<'ctx> Rewriter<'_, 'ctx> {
                 self.replace_float(inst, helper, &args)
             }
             "fptosi" | "fptoui" if base.contains(".sat.") => {
-                // Saturating to 32 or 64 bits is what the helpers do; wasm
-                // has no other widths.
-                match Self::int_width(ty) {
-                    Some(32 | 64) => self.float_to_int(inst, arg0, family == "fptosi"),
-                    _ => Err(unsupported(inst, "a saturating conversion to an odd width")),
-                }
+                self.float_to_int(inst, arg0, family == "fptosi", true)
             }
             "umul" | "smul" if base.contains(".with.overflow.") => {
                 let Some(bits) = inst
@@ -661,6 +808,33 @@ impl<'ctx> Rewriter<'_, 'ctx> {
             .expect("helpers return a value")
             .into_int_value())
     }
+}
+
+/// The float intrinsics with a helper per scalar type.
+const FLOAT_FAMILIES: [&str; 9] = [
+    "sqrt",
+    "minimum",
+    "maximum",
+    "ceil",
+    "floor",
+    "trunc",
+    "roundeven",
+    "nearbyint",
+    "rint",
+];
+
+/// The name of the LLVM intrinsic `inst` calls, without `llvm.`.
+fn intrinsic_name(inst: InstructionValue<'_>) -> Option<String> {
+    let callee = CallSiteValue::try_from(inst).ok()?.get_called_fn_value()?;
+    let name = callee.get_name().to_str().ok()?;
+    name.strip_prefix("llvm.").map(str::to_string)
+}
+
+/// An intrinsic's family (`fptosi` of `fptosi.sat.i32.f32`) and whether it
+/// saturates.
+fn family(base: &str) -> (&str, bool) {
+    let family = base.split('.').next().unwrap_or("");
+    (family, base.starts_with(&format!("{family}.sat.")))
 }
 
 /// Replaces the integer-valued `inst` by `value` and deletes it.

@@ -531,3 +531,62 @@ fn bench_programs_compile_for_every_x86_64_level_without_libcalls() {
         }
     }
 }
+
+/// SIMD code on RISC-V without V: lanes that need a helper are split off
+/// and rewritten as scalar code is (without F and D, float lanes; without
+/// M, multiplies; a vector saturating conversion was once refused as "an
+/// odd width"), so the compile links with no libcall. The helpers each
+/// configuration records show which lanes took that path.
+#[test]
+fn simd_lanes_take_the_helpers_the_riscv_target_needs() {
+    let wasm = wat::parse_str(
+        r#"(module
+          (func (export "f") (param v128 v128 v128) (result v128)
+            (f32x4.add (local.get 0) (f32x4.sqrt (local.get 1))))
+          (func (export "cmp") (param v128 v128) (result v128)
+            (f64x2.lt (local.get 0) (local.get 1)))
+          (func (export "mul") (param v128 v128) (result v128)
+            (i64x2.mul (i16x8.mul (local.get 0) (local.get 1)) (local.get 1)))
+          (func (export "trunc") (param v128) (result v128)
+            (i32x4.trunc_sat_f64x2_s_zero (local.get 0)))
+          (func (export "fma") (param v128 v128 v128) (result v128)
+            (f64x2.relaxed_madd (local.get 0) (local.get 1) (local.get 2))))"#,
+    )
+    .unwrap();
+    let helpers = |target: &str, features: &str, abi: &str| {
+        let options =
+            wamr_aot::target::compile_options(target, None, Some(features), Some(abi), 2).unwrap();
+        let bytes = compile_aot(&CompileJob {
+            wasm: &wasm,
+            features: WasmFeatures::from_runtime(&Config::default().features),
+            options: &options,
+            threads: 1,
+            progress: None,
+            osr: wamr_aot::OsrFuncs::NONE,
+        })
+        .unwrap_or_else(|e| panic!("{target} {features}: {e}"));
+        AotImage::from_bytes(&bytes).unwrap().meta.helpers
+    };
+    let gc = "+m,+a,+f,+d,+c";
+    assert_eq!(helpers("riscv64", gc, "lp64d"), Vec::<String>::new());
+    assert_eq!(helpers("riscv32", gc, "ilp32d"), Vec::<String>::new());
+    let soft = helpers("riscv32", "+m,+a,+c", "ilp32");
+    for helper in [
+        "f32_add",
+        "f32_sqrt",
+        "f64_lt",
+        "i32_trunc_sat_f64_s",
+        "f64_fma",
+    ] {
+        assert!(soft.iter().any(|h| h == helper), "{helper}: {soft:?}");
+    }
+    assert!(
+        !soft
+            .iter()
+            .any(|h| h.ends_with("_mul") && h.starts_with('i'))
+    );
+    let bare = helpers("riscv32", "", "ilp32");
+    for helper in ["i32_mul", "i64_mul", "f32_add"] {
+        assert!(bare.iter().any(|h| h == helper), "{helper}: {bare:?}");
+    }
+}

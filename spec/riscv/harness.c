@@ -333,6 +333,114 @@ static uint64_t h_f64_convert_i32_u(uint32_t a) { return bits_f64((double)a); }
 static uint64_t h_f64_convert_i64_s(uint64_t a) { return bits_f64((double)(int64_t)a); }
 static uint64_t h_f64_convert_i64_u(uint64_t a) { return bits_f64((double)a); }
 
+/* Fused multiply-add rounded once, without libm: the exact product as a
+ * 128-bit integer, the addend aligned to it (bits shifted out kept as a
+ * sticky bit), the sum rounded to nearest even. 128-bit integers as two
+ * halves: riscv32 has no __int128. */
+struct u128 { uint64_t hi, lo; };
+
+static struct u128 shl128(struct u128 x, int n) {
+    if (n == 0) return x;
+    if (n >= 64) return (struct u128){x.lo << (n - 64), 0};
+    return (struct u128){(x.hi << n) | (x.lo >> (64 - n)), x.lo << n};
+}
+static struct u128 shr128(struct u128 x, int n) {
+    if (n == 0) return x;
+    if (n >= 64) return (struct u128){0, x.hi >> (n - 64)};
+    return (struct u128){x.hi >> n, (x.lo >> n) | (x.hi << (64 - n))};
+}
+static int eq128(struct u128 a, struct u128 b) { return a.hi == b.hi && a.lo == b.lo; }
+static int lt128(struct u128 a, struct u128 b) { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo); }
+static struct u128 add128(struct u128 a, struct u128 b) {
+    uint64_t lo = a.lo + b.lo;
+    return (struct u128){a.hi + b.hi + (lo < a.lo), lo};
+}
+static struct u128 sub128(struct u128 a, struct u128 b) {
+    return (struct u128){a.hi - b.hi - (a.lo < b.lo), a.lo - b.lo};
+}
+/* Shifts right by n, setting bit 0 if a 1 bit is lost. */
+static struct u128 shr128_sticky(struct u128 x, int n) {
+    if (n >= 128) return (struct u128){0, (x.hi | x.lo) != 0};
+    struct u128 r = shr128(x, n);
+    r.lo |= !eq128(shl128(r, n), x);
+    return r;
+}
+static int msb128(struct u128 x) {
+    return x.hi ? 127 - (int)clz(x.hi, 64) : 63 - (int)clz(x.lo, 64);
+}
+static struct u128 mul64x64(uint64_t a, uint64_t b) {
+    uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    return (struct u128){p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32), (mid << 32) | (uint32_t)p00};
+}
+/* r with its bits below bit `cut` rounded off to nearest even. */
+static uint64_t round_at(struct u128 r, int cut) {
+    if (cut <= 0) return shl128(r, -cut).lo;
+    if (cut > 128) return 0; /* below half of the last place */
+    struct u128 kept = cut == 128 ? (struct u128){0, 0} : shr128(r, cut);
+    struct u128 rest = cut == 128 ? r : sub128(r, shl128(kept, cut));
+    struct u128 half = shl128((struct u128){0, 1}, cut - 1);
+    uint64_t m = kept.lo;
+    if (lt128(half, rest) || (eq128(rest, half) && (m & 1))) m++;
+    return m;
+}
+/* A finite nonzero double as significand * 2^exponent. */
+static uint64_t unpack64(uint64_t b, int *e) {
+    int biased = (int)((b >> 52) & 0x7ff);
+    uint64_t m = b & 0x000fffffffffffffull;
+    if (biased == 0) { *e = -1074; return m; }
+    *e = biased - 1075;
+    return m | 0x0010000000000000ull;
+}
+
+static uint64_t h_f64_fma(uint64_t a, uint64_t b, uint64_t c) {
+    double x = f64_of(a), y = f64_of(b), z = f64_of(c);
+    int special = ((a >> 52) & 0x7ff) == 0x7ff || ((b >> 52) & 0x7ff) == 0x7ff;
+    /* Infinities, NaNs and zero products: nothing to round but the sum. */
+    if (special || x == 0 || y == 0) return bits_f64(x * y + z);
+    if (((c >> 52) & 0x7ff) == 0x7ff) return quiet64(c);
+    /* The exact result is the nonzero product: one rounding, its sign. */
+    if (z == 0) return bits_f64(x * y);
+    int ex, ey, ez;
+    uint64_t mx = unpack64(a, &ex), my = unpack64(b, &ey), mz = unpack64(c, &ez);
+    uint64_t sp = (a ^ b) >> 63, sq = c >> 63;
+    /* Both terms with their top bit at 125: headroom for a carry. */
+    struct u128 p = mul64x64(mx, my), q = {0, mz};
+    int shift = 125 - msb128(p);
+    p = shl128(p, shift);
+    int ep = ex + ey - shift;
+    shift = 125 - msb128(q);
+    q = shl128(q, shift);
+    int eq = ez - shift;
+    if (ep < eq) {
+        struct u128 t = p; p = q; q = t;
+        int te = ep; ep = eq; eq = te;
+        uint64_t ts = sp; sp = sq; sq = ts;
+    }
+    /* Exact up to 20 places (the trailing zeros of both); beyond, the sum
+     * keeps its top bit within one place of 125, far above the sticky bit. */
+    q = shr128_sticky(q, ep - eq);
+    struct u128 r;
+    uint64_t sign = sp;
+    if (sp == sq) {
+        r = add128(p, q);
+    } else if (lt128(p, q)) {
+        r = sub128(q, p);
+        sign = sq;
+    } else {
+        r = sub128(p, q);
+    }
+    if (r.hi == 0 && r.lo == 0) return 0; /* exact cancellation: +0 */
+    /* r * 2^ep to 53 bits, or to the subnormal places 2^-1074 and up. */
+    int exponent = msb128(r) + ep;
+    if (exponent < -1022) return (sign << 63) | round_at(r, -1074 - ep);
+    uint64_t m = round_at(r, msb128(r) - 52);
+    if (m >> 53) { m >>= 1; exponent++; }
+    if (exponent > 1023) return (sign << 63) | 0x7ff0000000000000ull;
+    return (sign << 63) | ((uint64_t)(exponent + 1023) << 52) | (m & 0x000fffffffffffffull);
+}
+
 /* Fills only the slots the header lists: a helper the code calls without
  * the compiler having recorded it is a null call, and the run fails. */
 static void fill_helpers(struct wamr_builtins *listed) {
@@ -364,6 +472,7 @@ static void fill_helpers(struct wamr_builtins *listed) {
     SET(F32_CONVERT_I64_S, h_f32_convert_i64_s); SET(F32_CONVERT_I64_U, h_f32_convert_i64_u);
     SET(F64_CONVERT_I32_S, h_f64_convert_i32_s); SET(F64_CONVERT_I32_U, h_f64_convert_i32_u);
     SET(F64_CONVERT_I64_S, h_f64_convert_i64_s); SET(F64_CONVERT_I64_U, h_f64_convert_i64_u);
+    SET(F64_FMA, h_f64_fma);
 #undef SET
     for (unsigned i = 0; i < M_HELPER_COUNT; i++) listed->helpers[m_helpers[i]] = all.helpers[m_helpers[i]];
 }

@@ -14,9 +14,9 @@ use std::path::Path;
 use std::process::Command;
 
 use wamr_rs::{CompileOptions, Config, Features, Linker, Runtime, Val, ValType};
-use wast::core::WastArgCore;
+use wast::core::{V128Pattern, WastArgCore, WastRetCore};
 use wast::parser;
-use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke};
+use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
 /// One target configuration: how to compile for it, build the harness and
 /// run the result.
@@ -133,10 +133,24 @@ pub struct Case {
 #[derive(Debug, Clone)]
 pub struct Call {
     pub export: usize,
+    /// Argument slots: a `v128` takes two, low half first.
     pub args: Vec<u64>,
-    pub results: Vec<ValType>,
+    /// How each result slot is compared.
+    pub results: Vec<Slot>,
     /// What the interpreter did.
     pub expected: Outcome,
+}
+
+/// How a result slot is compared with the interpreter's: a NaN float lane
+/// matches any NaN (wasm leaves the payload open, and RISC-V makes every
+/// NaN it computes the canonical one where x86 passes payloads on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Bits,
+    F32,
+    /// Two f32 lanes of a `v128`.
+    F32x2,
+    F64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,17 +161,19 @@ pub enum Outcome {
     Trapped(u32),
 }
 
-/// The wasm 2.0 feature set of the spec runs, with or without memory64.
+/// The wasm 2.0 feature set of the spec runs, with or without memory64,
+/// and relaxed SIMD (which no other file's valid modules use).
 fn features(memory64: bool) -> Features {
     Features {
         memory64,
+        relaxed_simd: true,
         ..crate::wasm2()
     }
 }
 
 /// The cases of one wast file: every module without imports and with a
 /// single memory at most, with the invocations on it whose arguments and
-/// results are numbers, and the interpreter's outcome of each.
+/// results are numbers or vectors, and the interpreter's outcome of each.
 pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String> {
     let buf = crate::parse_buffer(text).map_err(|e| format!("{file}: {e}"))?;
     let wast: Wast = parser::parse(&buf).map_err(|e| format!("{file}: {e}"))?;
@@ -169,7 +185,7 @@ pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String
     let mut current: Option<(Case, wamr_rs::Store, wamr_rs::Instance)> = None;
     let mut index = 0;
     for directive in wast.directives {
-        let invoke = match directive {
+        let (invoke, expected) = match directive {
             WastDirective::Module(QuoteWat::Wat(mut wat)) => {
                 if let Some((case, ..)) = current.take() {
                     out.push(case);
@@ -196,14 +212,15 @@ pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String
             }
             WastDirective::AssertReturn {
                 exec: WastExecute::Invoke(invoke),
+                results,
                 ..
-            }
-            | WastDirective::AssertTrap {
+            } => (invoke, results),
+            WastDirective::AssertTrap {
                 exec: WastExecute::Invoke(invoke),
                 ..
             }
             | WastDirective::AssertExhaustion { call: invoke, .. }
-            | WastDirective::Invoke(invoke) => invoke,
+            | WastDirective::Invoke(invoke) => (invoke, Vec::new()),
             _ => continue,
         };
         let Some((case, store, instance)) = current.as_mut() else {
@@ -212,7 +229,7 @@ pub fn cases(file: &str, text: &str, memory64: bool) -> Result<Vec<Case>, String
         if invoke.module.is_some() {
             continue;
         }
-        if let Some(call) = record(case, store, *instance, &invoke) {
+        if let Some(call) = record(case, store, *instance, &invoke, &expected) {
             case.calls.push(call);
         }
     }
@@ -239,24 +256,48 @@ fn instantiate(runtime: &Runtime, wasm: &[u8]) -> Option<(wamr_rs::Store, wamr_r
 }
 
 /// Runs `invoke` in the interpreter and records it, if its values are
-/// numbers.
+/// numbers; `results` (what the wast file expects, if it says) gives the
+/// lane shape of `v128` results.
 fn record(
     case: &mut Case,
     store: &mut wamr_rs::Store,
     instance: wamr_rs::Instance,
     invoke: &WastInvoke<'_>,
+    results: &[WastRet<'_>],
 ) -> Option<Call> {
     let args: Vec<Val> = invoke.args.iter().map(number).collect::<Option<_>>()?;
     let func = instance.func(store, invoke.name)?;
     let ty = store.func(func).ty().clone();
-    let numeric =
-        |t: &ValType| matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64);
-    if !ty.results().iter().all(numeric) || ty.params().len() > 60 || ty.results().len() > 60 {
+    let numeric = |t: &ValType| {
+        matches!(
+            t,
+            ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128
+        )
+    };
+    let slots = |types: &[ValType]| types.iter().map(|t| t.slots()).sum::<usize>();
+    // The harness passes values in an array of 64 slots.
+    if !ty.results().iter().all(numeric) || slots(ty.params()) > 60 || slots(ty.results()) > 60 {
         return None;
     }
-    let results = ty.results().to_vec();
+    let mut compare = Vec::new();
+    for (i, t) in ty.results().iter().enumerate() {
+        compare.extend_from_slice(match t {
+            ValType::F32 => &[Slot::F32][..],
+            ValType::F64 => &[Slot::F64],
+            ValType::V128 => match results.get(i).and_then(v128_pattern) {
+                Some(V128Pattern::F32x4(_)) => &[Slot::F32x2, Slot::F32x2],
+                Some(V128Pattern::F64x2(_)) => &[Slot::F64, Slot::F64],
+                _ => &[Slot::Bits, Slot::Bits],
+            },
+            _ => &[Slot::Bits],
+        });
+    }
     let expected = match instance.call(store, invoke.name, &args) {
-        Ok(values) => Outcome::Returned(values.iter().map(|v| v.to_bits()).collect()),
+        Ok(values) => {
+            let mut out = vec![0; slots(ty.results())];
+            Val::write_all_slots(&values, &mut out);
+            Outcome::Returned(out)
+        }
         Err(wamr_rs::Error::Trap(t)) => Outcome::Trapped(t.kind() as u32),
         Err(_) => return None,
     };
@@ -267,12 +308,30 @@ fn record(
             case.exports.len() - 1
         }
     };
+    let mut arg_slots = vec![0; slots(ty.params())];
+    Val::write_all_slots(&args, &mut arg_slots);
     Some(Call {
         export,
-        args: args.iter().map(|v| v.to_bits()).collect(),
-        results,
+        args: arg_slots,
+        results: compare,
         expected,
     })
+}
+
+/// The `v128` pattern of an expected result (the first alternative of an
+/// `either`).
+fn v128_pattern<'a>(ret: &'a WastRet<'_>) -> Option<&'a V128Pattern> {
+    let WastRet::Core(core) = ret else {
+        return None;
+    };
+    match core {
+        WastRetCore::V128(p) => Some(p),
+        WastRetCore::Either(alternatives) => match alternatives.first()? {
+            WastRetCore::V128(p) => Some(p),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn number(arg: &WastArg<'_>) -> Option<Val> {
@@ -282,6 +341,7 @@ fn number(arg: &WastArg<'_>) -> Option<Val> {
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
+        WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         _ => return None,
     })
 }
@@ -309,12 +369,14 @@ pub fn run_case(
     write("harness.c", HARNESS.as_bytes())?;
     write("main.c", main_c(case).as_bytes())?;
     let exe = dir.join("main");
+    // At -O0: compiling the harness takes most of a run, twice as long at
+    // -O1, and what it runs is a few calls.
     let built = Command::new(CC)
         .current_dir(dir)
         .args([
             &format!("-march={}", cfg.march),
             &format!("-mabi={}", cfg.abi),
-            "-O1",
+            "-O0",
             "-ffreestanding",
             "-fno-builtin",
             "-nostdlib",
@@ -397,17 +459,19 @@ fn outcome_matches(call: &Call, line: &str) -> bool {
     }
 }
 
-fn same_value(ty: ValType, got: u64, expected: u64) -> bool {
-    match ty {
-        ValType::F32 => {
-            let nan = |b: u64| f32::from_bits(b as u32).is_nan();
-            got == expected || (nan(got) && nan(expected))
-        }
-        ValType::F64 => {
+fn same_value(slot: Slot, got: u64, expected: u64) -> bool {
+    let f32_lane = |got: u64, expected: u64| {
+        let nan = |b: u64| f32::from_bits(b as u32).is_nan();
+        got as u32 == expected as u32 || (nan(got) && nan(expected))
+    };
+    match slot {
+        Slot::F32 => got == expected || f32_lane(got, expected),
+        Slot::F32x2 => f32_lane(got, expected) && f32_lane(got >> 32, expected >> 32),
+        Slot::F64 => {
             let nan = |b: u64| f64::from_bits(b).is_nan();
             got == expected || (nan(got) && nan(expected))
         }
-        _ => got == expected,
+        Slot::Bits => got == expected,
     }
 }
 

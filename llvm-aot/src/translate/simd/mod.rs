@@ -9,7 +9,9 @@
 //!
 //! Everything is inline at the target's baseline (contract 6): where LLVM
 //! would call a library routine at SSE2 (rounding, fused multiply-add) the
-//! code is built from operations the baseline has.
+//! code is built from operations the baseline has. On RISC-V (no V
+//! extension) code generation splits vectors into lanes, and
+//! `legalize` splits first the operations whose lanes need a helper.
 //!
 //! Relaxed SIMD is given the deterministic semantics the interpreter shares:
 //! each relaxed operation computes what its strict counterpart does (see

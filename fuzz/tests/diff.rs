@@ -141,7 +141,7 @@ fn trap_function_names_compare_unless_told_not_to() {
 }
 
 /// Seed 128238 made wasmi 2.0 differ from every tier: its `if` with a
-/// parameter and no `else` passes a stale register through
+/// parameter passes a stale register through
 /// (`fuzz/known/`). wasmtime agrees with the value asserted here.
 #[test]
 fn wasmi_if_param_bug_is_not_ours() {

@@ -23,23 +23,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import sightglass
+from sightglass import seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAMR = os.path.join(ROOT, "target", "release", "wamr-rs")
 
 BENCH_STUB = '(module (func (export "start")) (func (export "end")))'
-
-
-def seconds(cmd, cwd):
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)} in {cwd}")
-    return elapsed
 
 
 def main():

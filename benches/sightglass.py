@@ -1,8 +1,10 @@
-"""The Sightglass programs of ../shared/bench/sightglass/, for the benchmark
-scripts beside this file."""
+"""The Sightglass programs of ../shared/bench/sightglass/, and timing, for
+the benchmark scripts beside this file."""
 
 import os
 import subprocess
+import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGHTGLASS = os.path.join(ROOT, "..", "shared", "bench", "sightglass")
@@ -21,3 +23,13 @@ def programs(tmp):
             subprocess.run(["cp", "-r", d + "/.", work], check=True)
             name = folder if wasm == "benchmark.wasm" else wasm[:-5]
             yield name, work, wasm
+
+
+def seconds(cmd, cwd=None):
+    """Whole-process wall time of `cmd` (output discarded); exits on failure."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)} in {cwd or '.'}")
+    return elapsed

@@ -27,7 +27,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from sightglass import seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAMR = os.path.join(ROOT, "target", "release", "wamr-rs")
@@ -35,15 +36,6 @@ KERNELS = os.path.join(ROOT, "benches", "kernels")
 SIMD_PROGRAMS = os.path.join(ROOT, "..", "shared", "simd")
 KERNEL_NAMES = ["count_byte", "dot_i16", "matmul_f32", "hex_encode", "brighten"]
 BENCH_STUB = '(module (func (export "start")) (func (export "end")))'
-
-
-def seconds(cmd, cwd=None):
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"failed ({done.returncode}): {' '.join(cmd)}")
-    return elapsed
 
 
 def median(cmd, runs, cwd=None):

@@ -124,16 +124,29 @@ fn run_command_in(mode: Mode, wasm: &Path, preopen: Option<&Path>) -> Output {
     run_command_with_args(mode, wasm, preopen, &[])
 }
 
-/// [`run_command_in`] with command-line arguments after the program name.
-fn run_command_with_args(mode: Mode, wasm: &Path, preopen: Option<&Path>, args: &[&str]) -> Output {
+/// A runtime for `mode`, with the shared compiler.
+fn runtime_in(mode: Mode) -> Runtime {
     let config = Config {
         tier_up: mode.tier_up,
         ..Config::default()
     };
-    let runtime = Runtime::with_config(config)
+    Runtime::with_config(config)
         .with_compiler(compiler())
         .with_tier(mode.tier)
-        .expect("tier available");
+        .expect("tier available")
+}
+
+/// A hash of `instance`'s exported memory (named `memory`).
+fn memory_hash(store: &wamr_rs::Store, instance: &wamr_rs::Instance) -> u64 {
+    let memory = instance.memory(store, "memory").expect("exported memory");
+    let mut hasher = std::hash::DefaultHasher::new();
+    store.memory(memory).data().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// [`run_command_in`] with command-line arguments after the program name.
+fn run_command_with_args(mode: Mode, wasm: &Path, preopen: Option<&Path>, args: &[&str]) -> Output {
+    let runtime = runtime_in(mode);
     let module = runtime
         .load_file(wasm)
         .unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
@@ -170,15 +183,13 @@ fn run_command_with_args(mode: Mode, wasm: &Path, preopen: Option<&Path>, args: 
             .and_then(|t| t.exit_code())
             .unwrap_or_else(|| panic!("{} failed: {e}", wasm.display())),
     };
-    let memory = instance.memory(&store, "memory").expect("exported memory");
-    let mut hasher = std::hash::DefaultHasher::new();
-    store.memory(memory).data().hash(&mut hasher);
+    let memory_hash = memory_hash(&store, &instance);
     Output {
         exit_code,
         stdout: stdout.take(),
         stderr: stderr.take(),
         markers: counts.each_ref().map(|c| c.load(Ordering::Relaxed)),
-        memory_hash: hasher.finish(),
+        memory_hash,
     }
 }
 
@@ -370,14 +381,7 @@ fn hand_written_simd_kernels_match_native() {
     let expected = native_checksums("simd");
     assert_eq!(expected.len(), 5, "expected.txt lists the five kernels");
     let run = |mode: Mode| {
-        let config = Config {
-            tier_up: mode.tier_up,
-            ..Config::default()
-        };
-        let runtime = Runtime::with_config(config)
-            .with_compiler(compiler())
-            .with_tier(mode.tier)
-            .expect("tier available");
+        let runtime = runtime_in(mode);
         let module = runtime.load(&wasm).unwrap();
         let mut store = runtime.new_store();
         let instance = Linker::new().instantiate(&mut store, &module).unwrap();
@@ -390,10 +394,7 @@ fn hand_written_simd_kernels_match_native() {
             };
             assert_eq!((got as u64).to_string(), *checksum, "{name} in {mode:?}");
         }
-        let memory = instance.memory(&store, "memory").expect("exported memory");
-        let mut hasher = std::hash::DefaultHasher::new();
-        store.memory(memory).data().hash(&mut hasher);
-        hasher.finish()
+        memory_hash(&store, &instance)
     };
     let reference = run(INTERP);
     for mode in other_modes() {

@@ -537,22 +537,31 @@ fn encode_fault_sites(sites: &[FaultSite]) -> Result<Vec<u8>, ContainerError> {
 }
 
 fn decode_fault_sites(bytes: &[u8]) -> Result<Vec<FaultSite>, ContainerError> {
+    decode_table(bytes, ("fault site", "fault-site", "sites"), 8, |reader| {
+        Ok(FaultSite {
+            code_offset: reader.u32("fault site")?,
+            func: reader.u32("fault site")?,
+        })
+    })
+}
+
+/// A table section: a u32 count, then `count` records of `record` bytes
+/// each read by `read`. `names` are (record, table, plural) for errors.
+fn decode_table<T>(
+    bytes: &[u8],
+    (record_name, table_name, plural): (&str, &str, &str),
+    record: u64,
+    mut read: impl FnMut(&mut Reader<'_>) -> Result<T, ContainerError>,
+) -> Result<Vec<T>, ContainerError> {
     let mut reader = Reader { bytes, pos: 0 };
-    let count = reader.u32("fault site count")? as usize;
-    if bytes.len() as u64 != 4 + 8 * count as u64 {
+    let count = reader.u32(&format!("{record_name} count"))? as usize;
+    if bytes.len() as u64 != 4 + record * count as u64 {
         return Err(ContainerError::Malformed(format!(
-            "fault-site table of {} bytes for {count} sites",
+            "{table_name} table of {} bytes for {count} {plural}",
             bytes.len()
         )));
     }
-    (0..count)
-        .map(|_| {
-            Ok(FaultSite {
-                code_offset: reader.u32("fault site")?,
-                func: reader.u32("fault site")?,
-            })
-        })
-        .collect()
+    (0..count).map(|_| read(&mut reader)).collect()
 }
 
 /// Every site inside the code, by strictly increasing offset (the lookup
@@ -839,23 +848,13 @@ fn section_ranges(
 }
 
 fn decode_functions(bytes: &[u8]) -> Result<Vec<FunctionEntry>, ContainerError> {
-    let mut reader = Reader { bytes, pos: 0 };
-    let count = reader.u32("function count")? as usize;
-    if bytes.len() as u64 != 4 + 12 * count as u64 {
-        return Err(ContainerError::Malformed(format!(
-            "function table of {} bytes for {count} functions",
-            bytes.len()
-        )));
-    }
-    (0..count)
-        .map(|_| {
-            Ok(FunctionEntry {
-                native: reader.u32("function entry")?,
-                array_call: reader.u32("function entry")?,
-                osr: Some(reader.u32("function entry")?).filter(|&o| o != NO_OSR),
-            })
+    decode_table(bytes, ("function", "function", "functions"), 12, |reader| {
+        Ok(FunctionEntry {
+            native: reader.u32("function entry")?,
+            array_call: reader.u32("function entry")?,
+            osr: Some(reader.u32("function entry")?).filter(|&o| o != NO_OSR),
         })
-        .collect()
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use wamr_aot::{
     FunctionEntry, HostTarget, WasmFeatures,
 };
 use wamr_llvm_aot::LlvmCompiler;
-use wamr_llvm_aot::compile::compile_aot;
+use wamr_llvm_aot::compile::{CompileFailure, compile_aot};
 use wamr_runtime::{Config, Extern, Store, Val};
 
 fn meta() -> AotMeta {
@@ -182,16 +182,25 @@ fn x86_64_linux(cpu: &str, opt_level: u8) -> CompileOptions {
     }
 }
 
-fn image_for(wasm: &[u8], options: &CompileOptions) -> Vec<u8> {
+/// `wasm` (default features, no OSR entries) compiled for `options` on
+/// `threads` threads.
+fn compile_with(
+    wasm: &[u8],
+    options: &CompileOptions,
+    threads: usize,
+) -> Result<Vec<u8>, CompileFailure> {
     compile_aot(&CompileJob {
         wasm,
         features: WasmFeatures::from_runtime(&Config::default().features),
         options,
-        threads: 1,
+        threads,
         progress: None,
         osr: wamr_aot::OsrFuncs::NONE,
     })
-    .unwrap()
+}
+
+fn image_for(wasm: &[u8], options: &CompileOptions) -> Vec<u8> {
+    compile_with(wasm, options, 1).unwrap()
 }
 
 /// Where memory32 accesses are left to guard pages (x86_64 Linux), the
@@ -281,15 +290,7 @@ fn fault_sites_list_guarded_accesses_by_function() {
 fn invalid_wasm_is_refused_by_the_one_validator() {
     // `wat` assembles it; validation rejects the type mismatch.
     let wasm = wat::parse_str("(module (func (result i32) (i64.const 1)))").unwrap();
-    let err = compile_aot(&CompileJob {
-        wasm: &wasm,
-        features: WasmFeatures::from_runtime(&Config::default().features),
-        options: &CompileOptions::host(0),
-        threads: 1,
-        progress: None,
-        osr: wamr_aot::OsrFuncs::NONE,
-    })
-    .unwrap_err();
+    let err = compile_with(&wasm, &CompileOptions::host(0), 1).unwrap_err();
     assert!(err.to_string().contains("invalid module"), "{err}");
 }
 
@@ -401,15 +402,7 @@ fn rounding_without_sse41_is_inline_and_exact() {
         features: String::new(),
         ..CompileOptions::host(2)
     };
-    let bytes = compile_aot(&CompileJob {
-        wasm: &wasm,
-        features: WasmFeatures::from_runtime(&Config::default().features),
-        options: &options,
-        threads: 1,
-        progress: None,
-        osr: wamr_aot::OsrFuncs::NONE,
-    })
-    .expect("no libcalls left at the SSE2 baseline");
+    let bytes = compile_with(&wasm, &options, 1).expect("no libcalls left at the SSE2 baseline");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("round.aot");
     std::fs::write(&path, &bytes).unwrap();
@@ -516,15 +509,8 @@ fn bench_programs_compile_for_every_x86_64_level_without_libcalls() {
                 abi: String::new(),
                 opt_level: 3,
             };
-            let bytes = compile_aot(&CompileJob {
-                wasm: &wasm,
-                features: WasmFeatures::from_runtime(&Config::default().features),
-                options: &options,
-                threads: 0,
-                progress: None,
-                osr: wamr_aot::OsrFuncs::NONE,
-            })
-            .unwrap_or_else(|e| panic!("{} for {cpu} {features}: {e}", path.display()));
+            let bytes = compile_with(&wasm, &options, 0)
+                .unwrap_or_else(|e| panic!("{} for {cpu} {features}: {e}", path.display()));
             let image = AotImage::from_bytes(&bytes).unwrap();
             assert!(!image.code.is_empty());
             assert!(image.meta.helpers.is_empty(), "x86_64 needs no helpers");
@@ -556,15 +542,8 @@ fn simd_lanes_take_the_helpers_the_riscv_target_needs() {
     let helpers = |target: &str, features: &str, abi: &str| {
         let options =
             wamr_aot::target::compile_options(target, None, Some(features), Some(abi), 2).unwrap();
-        let bytes = compile_aot(&CompileJob {
-            wasm: &wasm,
-            features: WasmFeatures::from_runtime(&Config::default().features),
-            options: &options,
-            threads: 1,
-            progress: None,
-            osr: wamr_aot::OsrFuncs::NONE,
-        })
-        .unwrap_or_else(|e| panic!("{target} {features}: {e}"));
+        let bytes =
+            compile_with(&wasm, &options, 1).unwrap_or_else(|e| panic!("{target} {features}: {e}"));
         AotImage::from_bytes(&bytes).unwrap().meta.helpers
     };
     let gc = "+m,+a,+f,+d,+c";

@@ -449,3 +449,32 @@ fn unsigned_round_trips_of_negative_truncations_round() {
         }
     }
 }
+
+/// A vector load from a 0-page second memory, its result dropped, in a
+/// function LLVM inlines into its caller: the trap names the callee in
+/// every tier. (The fuzzer reported the caller once, from a stale compiler
+/// plugin copied beside it; this keeps the case.)
+#[test]
+fn a_dropped_vector_load_out_of_bounds_names_its_function() {
+    let wat = r#"(module
+      (table 0 12 funcref)
+      (memory 4 10)
+      (memory 0 3)
+      (export "5" (func 1))
+      (func (;0;) (param i32) (result i32)
+        table.size 0
+        v128.load32x2_u 1
+        drop
+        i32.const 7)
+      (func (;1;) (param i64 i32) (result i64)
+        block
+          i32.const 511
+          call 0
+          br 0
+        end
+        unreachable))"#;
+    let want = "out of bounds memory access (in wasm function #0)".to_string();
+    for (tier, out) in call_everywhere(wat, "5", &[Val::I64(1), Val::I32(2)]) {
+        assert_eq!(out, Err(want.clone()), "{tier}");
+    }
+}
